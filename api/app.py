@@ -1,0 +1,65 @@
+"""The composition root: `create_app(settings)` builds the store and services and wires adapters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from strawberry.fastapi import GraphQLRouter
+
+from api import errors
+from api.graphql.schema import Context, schema
+from catalogue import __version__
+from catalogue.checks import health
+from catalogue.services.overview import OverviewService
+from catalogue.settings import Settings
+from catalogue.store import Store
+
+WEB_ROOT = Path(__file__).parent.parent / "web" / "static"
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """Build a node. The store is created from settings unless one is passed in (tests, CLI)."""
+    store = store or Store(settings.store_url, settings.base_iri)
+    overview = OverviewService(store, settings.suppression_threshold)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.dispose()
+
+    app = FastAPI(
+        title=settings.node_name,
+        version=__version__,
+        description="Federated catalogue of medical-imaging research metadata.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    errors.install(app)
+
+    @app.get("/health", tags=["node"], summary="Store and search reachability")
+    async def get_health() -> JSONResponse:
+        checks = await run_in_threadpool(health, settings, store)
+        ok = all(c.ok for c in checks)
+        body = {
+            "status": "ok" if ok else "unavailable",
+            "version": __version__,
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    async def context(_request: Request) -> Context:
+        return Context(overview=overview, node_name=settings.node_name)
+
+    graphql = GraphQLRouter(
+        schema, context_getter=context, graphql_ide="graphiql" if settings.graphiql else None
+    )
+    app.include_router(graphql, prefix="/graphql", include_in_schema=False)
+    app.mount("/", StaticFiles(directory=WEB_ROOT, html=True), name="web")
+    return app

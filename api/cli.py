@@ -1,0 +1,236 @@
+"""The `catalogue` command: serve a node, run the demo, harvest, index, check sources, doctor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from catalogue import __version__
+from catalogue.checks import (
+    CheckResult,
+    check_data_dir,
+    check_search,
+    check_sources,
+    check_store,
+)
+from catalogue.errors import CatalogueError, ConfigurationError
+from catalogue.settings import Settings, load_settings
+from catalogue.sources import SourceSpec, load_sources
+from catalogue.store import Store
+from harvesters.registry import config_models, installed
+
+app = typer.Typer(
+    name="catalogue",
+    help="A node of the federated imaging catalogue: harvest metadata, search it, publish it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+sources_app = typer.Typer(help="List and check the configured sources.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+console = Console()
+errors = Console(stderr=True)
+
+DEMO_SOURCES = Path(__file__).parent.parent / "deploy" / "demo" / "sources.yaml"
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"catalogue {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    data_dir: Annotated[Path | None, typer.Option(
+        help="Directory for the database, embedded index and logs [env CATALOGUE_DATA_DIR; default ./var].",
+        show_default=False)] = None,
+    sources: Annotated[Path | None, typer.Option(
+        help="Sources YAML file [env CATALOGUE_SOURCES_FILE].", show_default=False)] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    ctx.obj = {"data_dir": data_dir, "sources_file": sources}
+
+
+def _settings(ctx: typer.Context, **more: object) -> Settings:
+    return load_settings(**ctx.obj, **more)
+
+
+def _store(settings: Settings) -> Store:
+    return Store(settings.store_url, settings.base_iri)
+
+
+def _prepare(settings: Settings) -> Store:
+    """Migrate the store to the current schema and register this node's site."""
+    store = _store(settings)
+    store.upgrade()
+    store.ensure_site(settings.site_slug, settings.node_name)
+    return store
+
+
+def _sources(settings: Settings) -> list[SourceSpec]:
+    if settings.sources_file is None:
+        return []
+    return load_sources(settings.sources_file, config_models())
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address [default 127.0.0.1].",
+                                             show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default 8000].", show_default=False)] = None,
+) -> None:
+    """Serve the API (GraphQL, REST) and the web UI; migrates the store first."""
+    settings = _settings(ctx, host=host, port=port)
+    _run_server(settings, _prepare(settings))
+
+
+def _run_server(settings: Settings, store: Store) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    console.print(f"[bold]{settings.node_name}[/] on http://{settings.host}:{settings.port}  "
+                  f"(GraphQL /graphql, health /health, data {settings.data_dir})")
+    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port,
+                log_level=settings.log_level.lower())
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address [default 127.0.0.1].",
+                                             show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default 8000].", show_default=False)] = None,
+) -> None:
+    """Set up a node on the embedded defaults with the bundled sample sources, and serve it."""
+    sources_file = ctx.obj["sources_file"] or DEMO_SOURCES
+    settings = load_settings(**{**ctx.obj, "sources_file": sources_file}, host=host, port=port)
+    store = _prepare(settings)
+    specs = _sources(settings)
+    console.print(f"Demo node in {settings.data_dir}: {len(specs)} sample source(s) configured.")
+    _run_server(settings, store)
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option(help="Target revision (`head`, or an id to step down to).")]
+    = "head",
+) -> None:
+    """Bring the store's schema to a revision (default: the newest)."""
+    settings = _settings(ctx)
+    store = _store(settings)
+    before = store.current_revision()
+    if to == "head" or before is None:
+        store.upgrade(to)
+    else:
+        store.downgrade(to)
+    console.print(f"{store.display_url}: schema {before or 'empty'} → {store.current_revision()}")
+
+
+@app.command()
+def harvest(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Source to harvest.")] = None,
+    all_sources: Annotated[bool, typer.Option("--all", help="Harvest every enabled source.")] = False,
+) -> None:
+    """Harvest one source, or all enabled sources."""
+    if (name is None) == (not all_sources):
+        raise ConfigurationError("name one source, or pass --all")
+    settings = _settings(ctx)
+    specs = _sources(settings)
+    chosen = [s for s in specs if s.enabled] if all_sources else [s for s in specs if s.name == name]
+    if not chosen:
+        known = ", ".join(s.name for s in specs) or "none configured"
+        raise ConfigurationError(f"no source named {name!r} (sources: {known})" if name else
+                                 "no enabled sources to harvest")
+    raise ConfigurationError(
+        "no harvest runner is installed in this version: sources are checked, not yet harvested"
+    )
+
+
+@app.command()
+def index(ctx: typer.Context) -> None:
+    """Bring the search index up to date with the store (drains the outbox)."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from catalogue.models import OutboxEntry
+
+    settings = _settings(ctx)
+    store = _prepare(settings)
+    with store.session() as session:
+        pending = session.exec(select(func.count()).select_from(OutboxEntry)).one()
+    raise ConfigurationError(
+        f"no search indexer is installed in this version ({pending} change(s) wait in the outbox)"
+    )
+
+
+@sources_app.command("list")
+def sources_list(ctx: typer.Context) -> None:
+    """List the sources in the sources file."""
+    specs = _sources(_settings(ctx))
+    table = Table("name", "kind", "enabled", "description")
+    for spec in specs:
+        table.add_row(spec.name, spec.kind, "yes" if spec.enabled else "no", spec.description)
+    console.print(table if specs else "No sources configured (set --sources or CATALOGUE_SOURCES_FILE).")
+
+
+@sources_app.command("check")
+def sources_check(ctx: typer.Context) -> None:
+    """Validate the sources file against the installed harvesters."""
+    settings = _settings(ctx)
+    result = check_sources(settings, config_models())
+    _print_checks([result])
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor(ctx: typer.Context) -> None:
+    """Check the data directory, database, search engine and sources, and say what to fix."""
+    settings = _settings(ctx)
+    store = _store(settings)
+    kinds = ", ".join(sorted(installed())) or "none"
+    checks = [
+        check_data_dir(settings),
+        check_store(store),
+        check_search(settings),
+        check_sources(settings, config_models()),
+        CheckResult(name="harvesters", ok=True, detail=f"installed kinds: {kinds}"),
+    ]
+    _print_checks(checks)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command("settings")
+def show_settings(ctx: typer.Context) -> None:
+    """Show the effective settings, secrets redacted."""
+    table = Table("setting", "value")
+    for name, value in _settings(ctx).redacted().items():
+        table.add_row(f"CATALOGUE_{name.upper()}", str(value))
+    console.print(table)
+
+
+def _print_checks(checks: list[CheckResult]) -> None:
+    table = Table("check", "status", "detail", "fix")
+    for c in checks:
+        table.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail,
+                      "" if c.ok else (c.fix or ""))
+    console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except CatalogueError as exc:
+        errors.print(f"[red]error:[/] {exc}", highlight=False, markup=True)
+        raise SystemExit(2) from None

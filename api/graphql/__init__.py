@@ -1,0 +1,1 @@
+"""The GraphQL adapter: strawberry types over the catalogue services."""

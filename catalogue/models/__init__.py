@@ -1,0 +1,64 @@
+"""The catalogue's tables (SQLModel). Import from here so every table joins one metadata."""
+
+from sqlmodel import SQLModel
+
+# Named constraints keep migrations portable (SQLite batch mode needs names to alter them).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+from catalogue.models.base import Entity, Harvested, Visibility, utcnow  # noqa: E402
+from catalogue.models.coded import CodedValue, MappingMethod  # noqa: E402
+from catalogue.models.datasets import Dataset, DatasetVersion, DoiState  # noqa: E402
+from catalogue.models.outbox import OutboxEntry, OutboxOp  # noqa: E402
+from catalogue.models.records import (  # noqa: E402
+    Collection,
+    HarvestRun,
+    ImagingStudy,
+    RunStatus,
+    Series,
+    Sex,
+    Site,
+    Source,
+    Subject,
+)
+
+metadata = SQLModel.metadata
+
+#: Record types the search index mirrors; the store queues an outbox entry when one changes.
+INDEXED: dict[type[SQLModel], str] = {
+    Collection: "collection",
+    Subject: "subject",
+    ImagingStudy: "imaging_study",
+    Series: "series",
+    Dataset: "dataset",
+}
+
+__all__ = [
+    "INDEXED",
+    "CodedValue",
+    "Collection",
+    "Dataset",
+    "DatasetVersion",
+    "DoiState",
+    "Entity",
+    "HarvestRun",
+    "Harvested",
+    "ImagingStudy",
+    "MappingMethod",
+    "OutboxEntry",
+    "OutboxOp",
+    "RunStatus",
+    "Series",
+    "Sex",
+    "Site",
+    "Source",
+    "Subject",
+    "Visibility",
+    "metadata",
+    "utcnow",
+]

@@ -1,0 +1,49 @@
+"""Curated, citable datasets and their versions (each version may carry its own DOI)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field
+
+from catalogue.models.base import Entity, enum_field, optional_time
+
+
+class DoiState(enum.StrEnum):
+    DRAFT = "draft"
+    RESERVED = "reserved"  # DOI shown, not public
+    REGISTERED = "registered"
+    FINDABLE = "findable"
+    HIDDEN = "hidden"
+
+
+class Dataset(Entity, table=True):
+    """A curated selection of records; `concept_doi` names all its versions at once."""
+
+    slug: str = Field(unique=True, max_length=128)
+    title: str = Field(max_length=1024)
+    description: str = ""
+    state: DoiState = enum_field(DoiState, DoiState.DRAFT)
+    concept_doi: str | None = Field(default=None, unique=True, max_length=255)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # DataCite-shaped metadata
+    query: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # a frozen cohort query
+
+
+class DatasetVersion(Entity, table=True):
+    """One published state of a dataset: its metadata, members and the runs they came from."""
+
+    __tablename__ = "dataset_version"
+    __table_args__ = (UniqueConstraint("dataset_id", "version"),)
+
+    dataset_id: uuid.UUID = Field(foreign_key="dataset.id", index=True)
+    version: str = Field(max_length=32)
+    doi: str | None = Field(default=None, unique=True, max_length=255)
+    state: DoiState = enum_field(DoiState, DoiState.DRAFT)
+    published_at: datetime | None = optional_time()
+    meta: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # DataCite-shaped metadata
+    members: list[str] = Field(default_factory=list, sa_type=JSON)  # record IRIs at publication
+    harvest_runs: list[str] = Field(default_factory=list, sa_type=JSON)  # run ids they came from

@@ -1,0 +1,1 @@
+"""Services own the rules, permissions and transactions; they return pydantic models."""

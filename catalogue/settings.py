@@ -1,0 +1,132 @@
+"""Node settings: the only reader of the environment (prefix `CATALOGUE_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from catalogue.errors import ConfigurationError, ErrorDetail
+
+SearchBackendName = Literal["embedded", "elasticsearch"]
+
+
+class Settings(BaseSettings):
+    """Everything a node is configured with. Each field is documented in the README's table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CATALOGUE_", extra="forbid", validate_default=True, frozen=True
+    )
+
+    data_dir: Path = Field(
+        Path("var"),
+        description="Directory holding the SQLite database, the embedded index and logs.",
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of the catalogue store, e.g. "
+        "`postgresql://user:pass@host/db`. Default: SQLite (WAL) at `<data_dir>/catalogue.db`.",
+    )
+    sources_file: Path | None = Field(
+        None, description="YAML file listing the sources to harvest (`sources:` list)."
+    )
+    base_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8000"),
+        description="Public URL of this node; record IRIs are minted under it and never change.",
+    )
+    node_name: str = Field(
+        "Imaging catalogue",
+        description="Human-readable name of this node, shown in the API and UI.",
+    )
+    site_slug: str = Field(
+        "local",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+        description="Short identifier of the site this node harvests for.",
+    )
+    search_backend: SearchBackendName = Field(
+        "embedded",
+        description="`embedded` (SQLite FTS, no service) or `elasticsearch` (Elasticsearch 8).",
+    )
+    elasticsearch_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:9200"),
+        description="Elasticsearch URL (backend `elasticsearch`).",
+    )
+    elasticsearch_api_key: SecretStr | None = Field(
+        None, description="API key for Elasticsearch, if the cluster requires one."
+    )
+    elasticsearch_index_prefix: str = Field(
+        "catalogue",
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Prefix of the index names and aliases this node owns.",
+    )
+    host: str = Field("127.0.0.1", description="Address `catalogue serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `catalogue serve` listens on.")
+    graphiql: bool = Field(True, description="Serve the GraphiQL explorer at `/graphql`.")
+    suppression_threshold: int = Field(
+        5,
+        ge=1,
+        description="Aggregate counts below this are suppressed for users without record access.",
+    )
+    pseudonym_secret: SecretStr | None = Field(
+        None,
+        description="Per-site secret keying patient pseudonyms (HMAC); never leaves the site.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of the node."
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @property
+    def store_url(self) -> str:
+        """The store URL, defaulting to SQLite under the data directory."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'catalogue.db'}"
+
+    @property
+    def base_iri(self) -> str:
+        return str(self.base_url).rstrip("/")
+
+    def redacted(self) -> dict[str, Any]:
+        """Settings as shown to people: secrets hidden, including passwords inside URLs."""
+        shown = self.model_dump(mode="json")
+        for name, value in list(shown.items()):
+            if isinstance(getattr(self, name), SecretStr):
+                shown[name] = "**********" if value else None
+        if self.database_url is not None:
+            shown["database_url"] = redact_url(self.store_url)
+        return shown
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a URL (`scheme://user:***@host/...`)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "**********"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment plus explicit overrides, with a clear error."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except PydanticValidationError as exc:
+        details = [
+            ErrorDetail(
+                location="CATALOGUE_" + "_".join(str(p) for p in err["loc"]).upper(),
+                message=err["msg"],
+            )
+            for err in exc.errors()
+        ]
+        raise ConfigurationError("invalid settings", details) from None

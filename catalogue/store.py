@@ -1,0 +1,169 @@
+"""The catalogue store: one engine, units of work, migrations, and an in-transaction outbox.
+
+SQLite (WAL) under the data directory by default; PostgreSQL through `CATALOGUE_DATABASE_URL`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from catalogue.errors import ConfigurationError, StoreUnavailableError
+from catalogue.models import INDEXED, Entity, OutboxEntry, OutboxOp, Site, utcnow
+from catalogue.settings import redact_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Store:
+    """Owns the engine. `with store.session() as s:` is one unit of work: commit or roll back."""
+
+    def __init__(self, url: str, base_iri: str) -> None:
+        self.url = normalise_url(url)
+        self.base_iri = base_iri.rstrip("/")
+        self.engine = _create_engine(self.url)
+        self._minted = _IriMinter(self.base_iri)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        return redact_url(self.url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            event.listen(session, "before_flush", self._minted.before_flush)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def ping(self) -> None:
+        """Raise `StoreUnavailableError` unless the database answers."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise StoreUnavailableError(
+                f"database {self.display_url} is unreachable: {type(exc.orig or exc).__name__}"
+            ) from None
+
+    # -- migrations -------------------------------------------------------------------------
+    def _alembic(self) -> AlembicConfig:
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["engine"] = self.engine
+        return config
+
+    def upgrade(self, revision: str = "head") -> None:
+        command.upgrade(self._alembic(), revision)
+
+    def downgrade(self, revision: str = "base") -> None:
+        command.downgrade(self._alembic(), revision)
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(self._alembic()).get_current_head()
+
+    def is_current(self) -> bool:
+        return self.current_revision() == self.head_revision()
+
+    def ensure_site(self, slug: str, name: str) -> Site:
+        """The site this node harvests for, created on first use."""
+        with self.session() as session:
+            site = session.exec(select(Site).where(Site.slug == slug)).first()
+            if site is None:
+                site = Site(slug=slug, name=name)
+                session.add(site)
+            return site
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def normalise_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` and use the psycopg 3 driver for them."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigurationError("CATALOGUE_DATABASE_URL is not a database URL") from None
+    if parsed.drivername in {"postgres", "postgresql"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigurationError(
+            f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class _IriMinter:
+    """Before each flush: mint IRIs for new entities and queue outbox rows for indexed ones."""
+
+    def __init__(self, base_iri: str) -> None:
+        self.base_iri = base_iri
+
+    def iri(self, entity: Entity) -> str:
+        return f"{self.base_iri}/id/{type(entity).__tablename__}/{entity.id}"
+
+    def before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
+        changes: list[OutboxEntry] = []
+        for obj in session.new:
+            if isinstance(obj, Entity):
+                obj.id = obj.id or uuid.uuid4()
+                obj.iri = obj.iri or self.iri(obj)
+            changes += _outbox(obj, OutboxOp.UPSERT)
+        for obj in session.dirty:
+            if session.is_modified(obj, include_collections=False):
+                if isinstance(obj, Entity):
+                    obj.updated_at = utcnow()
+                changes += _outbox(obj, OutboxOp.UPSERT)
+        for obj in session.deleted:
+            changes += _outbox(obj, OutboxOp.DELETE)
+        session.add_all(changes)
+
+
+def _outbox(obj: Any, op: OutboxOp) -> list[OutboxEntry]:
+    kind = INDEXED.get(type(obj))
+    if kind is None:
+        return []
+    return [OutboxEntry(entity_type=kind, entity_id=obj.id, op=op)]

@@ -1,0 +1,1 @@
+"""The browser UI, served as static files; it talks to the node only through its public API."""
