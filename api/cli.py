@@ -18,7 +18,7 @@ from catalogue.checks import (
     check_store,
 )
 from catalogue.errors import CatalogueError, ConfigurationError
-from catalogue.settings import Settings, load_settings
+from catalogue.settings import Settings, load_settings, settings_table
 from catalogue.sources import SourceSpec, load_sources
 from catalogue.store import Store
 from harvesters.registry import config_models, installed
@@ -46,13 +46,24 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    data_dir: Annotated[Path | None, typer.Option(
-        help="Directory for the database, embedded index and logs [env CATALOGUE_DATA_DIR; default ./var].",
-        show_default=False)] = None,
-    sources: Annotated[Path | None, typer.Option(
-        help="Sources YAML file [env CATALOGUE_SOURCES_FILE].", show_default=False)] = None,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory for the database, embedded index and logs "
+            "[env CATALOGUE_DATA_DIR; default ./var].",
+            show_default=False,
+        ),
+    ] = None,
+    sources: Annotated[
+        Path | None,
+        typer.Option(help="Sources YAML file [env CATALOGUE_SOURCES_FILE].", show_default=False),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = {"data_dir": data_dir, "sources_file": sources}
 
@@ -82,9 +93,12 @@ def _sources(settings: Settings) -> list[SourceSpec]:
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help="Bind address [default 127.0.0.1].",
-                                             show_default=False)] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default 8000].", show_default=False)] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Bind address [default 127.0.0.1].", show_default=False)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port [default 8000].", show_default=False)
+    ] = None,
 ) -> None:
     """Serve the API (GraphQL, REST) and the web UI; migrates the store first."""
     settings = _settings(ctx, host=host, port=port)
@@ -96,18 +110,27 @@ def _run_server(settings: Settings, store: Store) -> None:
 
     from api.app import create_app
 
-    console.print(f"[bold]{settings.node_name}[/] on http://{settings.host}:{settings.port}  "
-                  f"(GraphQL /graphql, health /health, data {settings.data_dir})")
-    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port,
-                log_level=settings.log_level.lower())
+    console.print(
+        f"[bold]{settings.node_name}[/] on http://{settings.host}:{settings.port}  "
+        f"(GraphQL /graphql, health /health, data {settings.data_dir})"
+    )
+    uvicorn.run(
+        create_app(settings, store),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+    )
 
 
 @app.command()
 def demo(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help="Bind address [default 127.0.0.1].",
-                                             show_default=False)] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default 8000].", show_default=False)] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Bind address [default 127.0.0.1].", show_default=False)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port [default 8000].", show_default=False)
+    ] = None,
 ) -> None:
     """Set up a node on the embedded defaults with the bundled sample sources, and serve it."""
     sources_file = ctx.obj["sources_file"] or DEMO_SOURCES
@@ -121,8 +144,9 @@ def demo(
 @app.command()
 def migrate(
     ctx: typer.Context,
-    to: Annotated[str, typer.Option(help="Target revision (`head`, or an id to step down to).")]
-    = "head",
+    to: Annotated[
+        str, typer.Option(help="Target revision (`head`, or an id to step down to).")
+    ] = "head",
 ) -> None:
     """Bring the store's schema to a revision (default: the newest)."""
     settings = _settings(ctx)
@@ -139,18 +163,25 @@ def migrate(
 def harvest(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Argument(help="Source to harvest.")] = None,
-    all_sources: Annotated[bool, typer.Option("--all", help="Harvest every enabled source.")] = False,
+    all_sources: Annotated[
+        bool, typer.Option("--all", help="Harvest every enabled source.")
+    ] = False,
 ) -> None:
     """Harvest one source, or all enabled sources."""
     if (name is None) == (not all_sources):
         raise ConfigurationError("name one source, or pass --all")
     settings = _settings(ctx)
     specs = _sources(settings)
-    chosen = [s for s in specs if s.enabled] if all_sources else [s for s in specs if s.name == name]
+    chosen = (
+        [s for s in specs if s.enabled] if all_sources else [s for s in specs if s.name == name]
+    )
     if not chosen:
         known = ", ".join(s.name for s in specs) or "none configured"
-        raise ConfigurationError(f"no source named {name!r} (sources: {known})" if name else
-                                 "no enabled sources to harvest")
+        raise ConfigurationError(
+            f"no source named {name!r} (sources: {known})"
+            if name
+            else "no enabled sources to harvest"
+        )
     raise ConfigurationError(
         "no harvest runner is installed in this version: sources are checked, not yet harvested"
     )
@@ -180,7 +211,9 @@ def sources_list(ctx: typer.Context) -> None:
     table = Table("name", "kind", "enabled", "description")
     for spec in specs:
         table.add_row(spec.name, spec.kind, "yes" if spec.enabled else "no", spec.description)
-    console.print(table if specs else "No sources configured (set --sources or CATALOGUE_SOURCES_FILE).")
+    console.print(
+        table if specs else "No sources configured (set --sources or CATALOGUE_SOURCES_FILE)."
+    )
 
 
 @sources_app.command("check")
@@ -212,8 +245,14 @@ def doctor(ctx: typer.Context) -> None:
 
 
 @app.command("settings")
-def show_settings(ctx: typer.Context) -> None:
+def show_settings(
+    ctx: typer.Context,
+    markdown: Annotated[bool, typer.Option(help="Print the documentation table instead.")] = False,
+) -> None:
     """Show the effective settings, secrets redacted."""
+    if markdown:
+        print(settings_table())
+        return
     table = Table("setting", "value")
     for name, value in _settings(ctx).redacted().items():
         table.add_row(f"CATALOGUE_{name.upper()}", str(value))
@@ -223,8 +262,12 @@ def show_settings(ctx: typer.Context) -> None:
 def _print_checks(checks: list[CheckResult]) -> None:
     table = Table("check", "status", "detail", "fix")
     for c in checks:
-        table.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail,
-                      "" if c.ok else (c.fix or ""))
+        table.add_row(
+            c.name,
+            "[green]ok[/]" if c.ok else "[red]FAIL[/]",
+            c.detail,
+            "" if c.ok else (c.fix or ""),
+        )
     console.print(table)
 
 

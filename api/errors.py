@@ -1,6 +1,6 @@
 """The one table from exception to HTTP status, and the one JSON error body:
 
-    {"error": {"code": "not_found", "message": "...", "details": [{"location": ..., "message": ...}]}}
+{"error": {"code": "not_found", "message": "...", "details": [{"location": ..., "message": ...}]}}
 """
 
 from __future__ import annotations
@@ -29,9 +29,18 @@ STATUS: dict[type[errors.CatalogueError], int] = {
     errors.SearchUnavailableError: 503,
 }
 
-HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-              415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+}
 
 
 def status_of(exc: errors.CatalogueError) -> int:
@@ -76,6 +85,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Frames and type only: an exception message could echo a header value.
     frames = "".join(traceback.format_tb(exc.__traceback__))
-    log.error("unexpected %s on %s %s\n%s", type(exc).__name__, request.method, request.url.path,
-              frames)
+    log.error(
+        "unexpected %s on %s %s\n%s", type(exc).__name__, request.method, request.url.path, frames
+    )
     return JSONResponse(error_body("internal_error", "an unexpected error occurred"), 500)

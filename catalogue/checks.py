@@ -37,8 +37,12 @@ def check_data_dir(settings: Settings) -> CheckResult:
         with tempfile.NamedTemporaryFile(dir=path):
             pass
     except OSError as exc:
-        return CheckResult(name="data directory", ok=False, detail=f"{path}: {exc.strerror}",
-                           fix="set CATALOGUE_DATA_DIR (or --data-dir) to a writable directory")
+        return CheckResult(
+            name="data directory",
+            ok=False,
+            detail=f"{path}: {exc.strerror}",
+            fix="set CATALOGUE_DATA_DIR (or --data-dir) to a writable directory",
+        )
     return CheckResult(name="data directory", ok=True, detail=str(path))
 
 
@@ -48,11 +52,16 @@ def check_store(store: Store) -> CheckResult:
             store.ping()
             current, head = store.current_revision(), store.head_revision()
         except CatalogueError as exc:
-            return CheckResult(name="store", ok=False, detail=exc.message,
-                               fix="start the database or correct CATALOGUE_DATABASE_URL")
+            return CheckResult(
+                name="store",
+                ok=False,
+                detail=exc.message,
+                fix="start the database or correct CATALOGUE_DATABASE_URL",
+            )
     if current != head:
         return CheckResult(
-            name="store", ok=False,
+            name="store",
+            ok=False,
             detail=f"{store.display_url} is at schema {current or 'empty'}, code expects {head}",
             fix="run `catalogue migrate`",
         )
@@ -71,11 +80,17 @@ def _check_embedded() -> CheckResult:
     try:
         connection.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
     except sqlite3.OperationalError:
-        return CheckResult(name="search", ok=False, detail="this SQLite has no FTS5",
-                           fix="use a Python built with SQLite FTS5, or the elasticsearch backend")
+        return CheckResult(
+            name="search",
+            ok=False,
+            detail="this SQLite has no FTS5",
+            fix="use a Python built with SQLite FTS5, or the elasticsearch backend",
+        )
     finally:
         connection.close()
-    return CheckResult(name="search", ok=True, detail=f"embedded (SQLite {sqlite3.sqlite_version} FTS5)")
+    return CheckResult(
+        name="search", ok=True, detail=f"embedded (SQLite {sqlite3.sqlite_version} FTS5)"
+    )
 
 
 def _check_elasticsearch(settings: Settings) -> CheckResult:
@@ -89,31 +104,51 @@ def _check_elasticsearch(settings: Settings) -> CheckResult:
             info = client.get(url).raise_for_status().json()
             health = client.get(f"{url}/_cluster/health").raise_for_status().json()
     except httpx.HTTPStatusError as exc:
-        return CheckResult(name="search", ok=False, fix=fix,
-                           detail=f"elasticsearch at {url} answered HTTP {exc.response.status_code}")
+        return CheckResult(
+            name="search",
+            ok=False,
+            fix=fix,
+            detail=f"elasticsearch at {url} answered HTTP {exc.response.status_code}",
+        )
     except (httpx.HTTPError, ValueError) as exc:
-        return CheckResult(name="search", ok=False, fix=fix,
-                           detail=f"elasticsearch at {url} unreachable: {type(exc).__name__}")
+        return CheckResult(
+            name="search",
+            ok=False,
+            fix=fix,
+            detail=f"elasticsearch at {url} unreachable: {type(exc).__name__}",
+        )
     version = str(info.get("version", {}).get("number", "?"))
     if not version.startswith("8."):
-        return CheckResult(name="search", ok=False, detail=f"elasticsearch {version} at {url}",
-                           fix="use Elasticsearch 8")
+        return CheckResult(
+            name="search",
+            ok=False,
+            detail=f"elasticsearch {version} at {url}",
+            fix="use Elasticsearch 8",
+        )
     status = health.get("status", "?")
-    return CheckResult(name="search", ok=status in {"green", "yellow"},
-                       detail=f"elasticsearch {version} at {url}, cluster {status}",
-                       fix=None if status in {"green", "yellow"} else "repair the cluster")
+    return CheckResult(
+        name="search",
+        ok=status in {"green", "yellow"},
+        detail=f"elasticsearch {version} at {url}, cluster {status}",
+        fix=None if status in {"green", "yellow"} else "repair the cluster",
+    )
 
 
 def check_sources(settings: Settings, configs: Mapping[str, type[BaseModel]]) -> CheckResult:
     path = settings.sources_file
     if path is None:
-        return CheckResult(name="sources", ok=True, detail="no sources file configured",
-                           fix="set CATALOGUE_SOURCES_FILE (or --sources) to harvest")
+        return CheckResult(
+            name="sources",
+            ok=True,
+            detail="no sources file configured",
+            fix="set CATALOGUE_SOURCES_FILE (or --sources) to harvest",
+        )
     try:
         specs = load_sources(Path(path), configs)
     except CatalogueError as exc:
-        return CheckResult(name="sources", ok=False, detail=str(exc),
-                           fix=f"correct {path} at the lines shown")
+        return CheckResult(
+            name="sources", ok=False, detail=str(exc), fix=f"correct {path} at the lines shown"
+        )
     names = ", ".join(s.name for s in specs) or "none"
     return CheckResult(name="sources", ok=True, detail=f"{len(specs)} in {path}: {names}")
 
@@ -121,5 +156,3 @@ def check_sources(settings: Settings, configs: Mapping[str, type[BaseModel]]) ->
 def health(settings: Settings, store: Store) -> list[CheckResult]:
     """What `/health` reports: the store and the search engine."""
     return [check_store(store), check_search(settings)]
-
-

@@ -130,3 +130,13 @@ def load_settings(**overrides: Any) -> Settings:
             for err in exc.errors()
         ]
         raise ConfigurationError("invalid settings", details) from None
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated from the fields above."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "" if default is None else f"`{default}`"
+        rows.append(f"| `CATALOGUE_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)

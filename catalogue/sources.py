@@ -120,13 +120,12 @@ def _check_entry(
     return spec.model_copy(update={"options": checked.model_dump(mode="json")})
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
-
-
 def _compose(text: str, origin: str) -> tuple[dict[YamlPath, int], Any]:
+    """Parse once: the node tree gives line numbers, the constructed document the values."""
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -136,22 +135,22 @@ def _compose(text: str, origin: str) -> tuple[dict[YamlPath, int], Any]:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"invalid sources file {origin}: not valid YAML ({exc})") from None
+    finally:
+        loader.dispose()
     if node is None:
         return {}, None
     lines: dict[YamlPath, int] = {}
     duplicates: list[ErrorDetail] = []
     for where, child in _walk(node, ()):
-        if where in lines and isinstance(where[-1], str):
+        line = child.start_mark.line + 1
+        if where in lines and where and isinstance(where[-1], str):
             duplicates.append(
-                ErrorDetail(
-                    location=f"{origin}:{child.start_mark.line + 1}: {_dotted(where)}",
-                    message="duplicate key",
-                )
+                ErrorDetail(location=f"{origin}:{line}: {_dotted(where)}", message="duplicate key")
             )
-        lines.setdefault(where, child.start_mark.line + 1)
-    if duplicates:
+        lines.setdefault(where, line)
+    if duplicates:  # PyYAML would silently keep the last value
         raise ConfigurationError(f"invalid sources file {origin}", duplicates)
-    return lines, yaml.safe_load(text)
+    return lines, data
 
 
 def _walk(node: yaml.Node, where: YamlPath) -> Iterator[tuple[YamlPath, yaml.Node]]:

@@ -29,7 +29,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Store:
-    """Owns the engine. `with store.session() as s:` is one unit of work: commit or roll back."""
+    """Owns the engine. `with store.session() as s:` is one unit of work: commit or roll back.
+
+    The models declare foreign keys but no ORM relationships (records are read by explicit
+    queries), so a unit of work that adds a parent and its children flushes the parent first.
+    """
 
     def __init__(self, url: str, base_iri: str) -> None:
         self.url = normalise_url(url)
@@ -62,8 +66,9 @@ class Store:
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except SQLAlchemyError as exc:
+            cause = type(getattr(exc, "orig", None) or exc).__name__
             raise StoreUnavailableError(
-                f"database {self.display_url} is unreachable: {type(exc.orig or exc).__name__}"
+                f"database {self.display_url} is unreachable: {cause}"
             ) from None
 
     # -- migrations -------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def installed() -> dict[str, HarvesterType]:
     for point in entry_points(group=ENTRY_POINT_GROUP):
         try:
             found[point.name] = point.load()
-        except Exception as exc:  # noqa: BLE001 - any import failure of a plug-in
+        except Exception as exc:  # any import failure of a plug-in
             raise ConfigurationError(
                 f"harvester {point.name!r} ({point.value}) cannot be loaded: {exc}"
             ) from exc

@@ -1,1 +1,1 @@
-"""Ontology: vocabularies, mappings and the ancestor closure (a leaf: rdflib and the standard library)."""
+"""Ontology: vocabularies, mappings and the ancestor closure (a leaf: rdflib and stdlib)."""

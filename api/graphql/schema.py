@@ -58,9 +58,15 @@ class Collection:
     @classmethod
     def of(cls, c: CollectionSummary) -> Collection:
         return cls(
-            id=strawberry.ID(str(c.id)), iri=c.iri, title=c.title, description=c.description,
-            visibility=Visibility(c.visibility.value), site_slug=c.site_slug,
-            access_url=c.access_url, subjects=Count.of(c.subjects), studies=Count.of(c.studies),
+            id=strawberry.ID(str(c.id)),
+            iri=c.iri,
+            title=c.title,
+            description=c.description,
+            visibility=Visibility(c.visibility.value),
+            site_slug=c.site_slug,
+            access_url=c.access_url,
+            subjects=Count.of(c.subjects),
+            studies=Count.of(c.studies),
             series=Count.of(c.series),
         )
 
@@ -75,8 +81,13 @@ class Site:
 
     @classmethod
     def of(cls, s: SiteSummary) -> Site:
-        return cls(id=strawberry.ID(str(s.id)), iri=s.iri, slug=s.slug, name=s.name,
-                   collections=[Collection.of(c) for c in s.collections])
+        return cls(
+            id=strawberry.ID(str(s.id)),
+            iri=s.iri,
+            slug=s.slug,
+            name=s.name,
+            collections=[Collection.of(c) for c in s.collections],
+        )
 
 
 @strawberry.type(description="This node.")

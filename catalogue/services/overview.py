@@ -56,12 +56,19 @@ class OverviewService:
         for summary in collections:
             by_site.setdefault(summary.site_slug, []).append(summary)
         return [
-            SiteSummary(id=s.id, iri=s.iri or "", slug=s.slug, name=s.name,
-                        collections=by_site.get(s.slug, []))
+            SiteSummary(
+                id=s.id,
+                iri=s.iri or "",
+                slug=s.slug,
+                name=s.name,
+                collections=by_site.get(s.slug, []),
+            )
             for s in sites
         ]
 
-    def collections(self, identity: Identity, site_slug: str | None = None) -> list[CollectionSummary]:
+    def collections(
+        self, identity: Identity, site_slug: str | None = None
+    ) -> list[CollectionSummary]:
         with self.store.session() as session:
             return self._collections(session, identity, site_slug)
 
@@ -83,8 +90,13 @@ class OverviewService:
         series = _count_by_collection(session, Series, ids)
         return [
             CollectionSummary(
-                id=c.id, iri=c.iri or "", title=c.title, description=c.description,
-                visibility=c.visibility, site_slug=slug, access_url=c.access_url,
+                id=c.id,
+                iri=c.iri or "",
+                title=c.title,
+                description=c.description,
+                visibility=c.visibility,
+                site_slug=slug,
+                access_url=c.access_url,
                 subjects=self._count(identity, c.visibility, subjects.get(c.id, 0)),
                 studies=self._count(identity, c.visibility, studies.get(c.id, 0)),
                 series=self._count(identity, c.visibility, series.get(c.id, 0)),
@@ -107,6 +119,6 @@ def _count_by_collection(
     query = (
         select(model.collection_id, func.count())
         .where(col(model.collection_id).in_(wanted), col(model.deleted_at).is_(None))
-        .group_by(model.collection_id)
+        .group_by(col(model.collection_id))
     )
     return {collection_id: n for collection_id, n in session.exec(query)}

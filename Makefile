@@ -1,0 +1,43 @@
+# Two commands for a new user: `make demo` and `make test`. Everything else is installed from nothing.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install demo services services-stop test lint typecheck pytest bench clean
+
+$(UV):
+	python3 -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(BIN)/catalogue: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-extras --python 3.11
+	@touch $@
+
+install: $(BIN)/catalogue  ## Create .venv with the locked dependencies
+
+demo: install  ## Run a demo node on the embedded defaults at http://127.0.0.1:8000
+	$(BIN)/catalogue demo
+
+services:  ## Install (if missing) and start PostgreSQL, Elasticsearch and Orthanc
+	deploy/local/services start
+
+services-stop:
+	deploy/local/services stop
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	eval "$$(deploy/local/services env)" && $(BIN)/pytest
+
+test: install services lint typecheck pytest  ## Lint, type-check and run every test against real services
+
+clean:
+	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache

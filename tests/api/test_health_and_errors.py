@@ -1,0 +1,137 @@
+"""`/health`, OpenAPI and the one JSON error shape."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.errors import STATUS, error_body, status_of
+from catalogue import errors
+from catalogue.settings import Settings
+from catalogue.store import Store
+
+pytestmark = pytest.mark.anyio
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _get(app: FastAPI, path: str, method: str = "GET") -> httpx.Response:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://node.test") as http:
+        return await http.request(method, path)
+
+
+async def test_health_is_green_on_the_embedded_defaults(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["store"]["ok"] and body["checks"]["search"]["ok"]
+
+
+async def test_health_reports_an_unreachable_search_engine(
+    settings: Settings, store: Store
+) -> None:
+    down = settings.model_copy(
+        update={
+            "search_backend": "elasticsearch",
+            "elasticsearch_url": f"http://127.0.0.1:{_closed_port()}",
+        }
+    )
+    response = await _get(create_app(down, store), "/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["store"]["ok"] is True
+    assert body["checks"]["search"] == {"ok": False, "detail": body["checks"]["search"]["detail"]}
+    assert "unreachable" in body["checks"]["search"]["detail"]
+
+
+async def test_health_reports_an_unmigrated_store(settings: Settings, empty_store: Store) -> None:
+    response = await _get(create_app(settings, empty_store), "/health")
+    assert response.status_code == 503
+    assert "schema empty" in response.json()["checks"]["store"]["detail"]
+
+
+@pytest.mark.elasticsearch
+async def test_health_with_a_real_elasticsearch(
+    settings: Settings, store: Store, elasticsearch_url: str
+) -> None:
+    real = settings.model_copy(
+        update={"search_backend": "elasticsearch", "elasticsearch_url": elasticsearch_url}
+    )
+    response = await _get(create_app(real, store), "/health")
+    assert response.status_code == 200, response.text
+    assert response.json()["checks"]["search"]["detail"].startswith("elasticsearch 8.")
+
+
+async def test_openapi_is_published(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert "/health" in spec["paths"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status", "code"),
+    [
+        ("/no/such/page", "GET", 404, "not_found"),
+        ("/health", "DELETE", 405, "method_not_allowed"),
+    ],
+)
+async def test_http_errors_have_the_one_shape(
+    client: httpx.AsyncClient, path: str, method: str, status: int, code: str
+) -> None:
+    response = await client.request(method, path)
+    assert response.status_code == status
+    assert response.json() == error_body(code, response.json()["error"]["message"])
+
+
+async def test_catalogue_errors_and_crashes_have_the_one_shape(
+    settings: Settings, store: Store
+) -> None:
+    app = create_app(settings, store)
+
+    @app.get("/raise/{kind}")
+    async def boom(kind: str) -> None:
+        if kind == "missing":
+            raise errors.NotFoundError("no such series", [errors.ErrorDetail("no match", "id")])
+        raise RuntimeError("secret header value PATIENT^NAME")
+
+    app.router.routes.insert(0, app.router.routes.pop())  # before the static files mount
+    missing = await _get(app, "/raise/missing")
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "no such series",
+            "details": [{"location": "id", "message": "no match"}],
+        }
+    }
+    crash = await _get(app, "/raise/crash")
+    assert crash.status_code == 500
+    assert crash.json() == error_body("internal_error", "an unexpected error occurred")
+    assert "PATIENT" not in crash.text
+
+
+def test_every_error_class_has_a_status() -> None:
+    leaves = {errors.CatalogueError}
+    pending = [errors.CatalogueError]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            leaves.add(sub)
+            pending.append(sub)
+    unmapped = {
+        cls.__name__
+        for cls in leaves - {errors.CatalogueError}
+        if status_of(cls("x")) == 500 and cls is not errors.ConfigurationError
+    }
+    assert unmapped == set()
+    assert STATUS[errors.SearchUnavailableError] == 503
