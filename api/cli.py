@@ -260,15 +260,16 @@ def show_settings(
 
 
 def _print_checks(checks: list[CheckResult]) -> None:
-    table = Table("check", "status", "detail", "fix")
+    """One line per check; a failing check adds its (possibly multi-line) detail and the fix."""
+    width = max(len(c.name) for c in checks)
     for c in checks:
-        table.add_row(
-            c.name,
-            "[green]ok[/]" if c.ok else "[red]FAIL[/]",
-            c.detail,
-            "" if c.ok else (c.fix or ""),
-        )
-    console.print(table)
+        mark = "[green]ok  [/]" if c.ok else "[red]FAIL[/]"
+        first, *rest = c.detail.splitlines() or [""]
+        console.print(f"{mark} {c.name:<{width}}  {first}", highlight=False)
+        for line in rest:
+            console.print(f"     {'':<{width}}  {line}", highlight=False)
+        if not c.ok and c.fix:
+            console.print(f"     {'':<{width}}  [bold]fix:[/] {c.fix}", highlight=False)
 
 
 def main() -> None:

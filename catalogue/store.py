@@ -9,13 +9,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +20,9 @@ from sqlmodel import Session, select
 from catalogue.errors import ConfigurationError, StoreUnavailableError
 from catalogue.models import INDEXED, Entity, OutboxEntry, OutboxOp, Site, utcnow
 from catalogue.settings import redact_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -71,24 +70,34 @@ class Store:
                 f"database {self.display_url} is unreachable: {cause}"
             ) from None
 
-    # -- migrations -------------------------------------------------------------------------
+    # -- migrations (alembic is imported on use: it costs a second at start-up) ---------------
     def _alembic(self) -> AlembicConfig:
+        from alembic.config import Config as AlembicConfig
+
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["engine"] = self.engine
         return config
 
     def upgrade(self, revision: str = "head") -> None:
+        from alembic import command
+
         command.upgrade(self._alembic(), revision)
 
     def downgrade(self, revision: str = "base") -> None:
+        from alembic import command
+
         command.downgrade(self._alembic(), revision)
 
     def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
     def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(self._alembic()).get_current_head()
 
     def is_current(self) -> bool:
