@@ -60,6 +60,9 @@ ConfigT = TypeVar("ConfigT", bound=HarvesterConfig)
 class Harvester(abc.ABC, Generic[ConfigT]):
     name: ClassVar[str]
     Config: ClassVar[type[HarvesterConfig]]
+    #: Every run walks the whole source (yielding `Seen` for what it skips), so each run can
+    #: drive deletions; otherwise only runs from scratch (`since` None) do.
+    complete_walks: ClassVar[bool] = False
 
     def __init__(self, config: ConfigT, context: HarvestContext) -> None:
         self.config = config

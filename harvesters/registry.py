@@ -7,25 +7,19 @@ A third party adds a source kind by shipping a package that declares
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from catalogue.errors import ConfigurationError
+from harvesters.base import Harvester
 
 ENTRY_POINT_GROUP = "catalogue.harvesters"
 
 
-class HarvesterType(Protocol):
-    """What the registry needs of a harvester class: its kind and its Config model."""
-
-    name: str
-    Config: type[BaseModel]
-
-
-def installed() -> dict[str, HarvesterType]:
+def installed() -> dict[str, type[Harvester[Any]]]:
     """Every installed harvester by kind; a broken plug-in is a configuration error."""
-    found: dict[str, HarvesterType] = {}
+    found: dict[str, type[Harvester[Any]]] = {}
     for point in entry_points(group=ENTRY_POINT_GROUP):
         try:
             found[point.name] = point.load()

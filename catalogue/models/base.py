@@ -93,4 +93,6 @@ class Harvested(Entity):
     last_seen_at: datetime = created_at()
     content_hash: str = Field(default="", max_length=64)
     deidentification_profile: str | None = Field(default=None, max_length=64)
+    # consecutive complete runs that did not see the record; at the threshold it is soft-deleted
+    missing_runs: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     deleted_at: datetime | None = optional_time()
