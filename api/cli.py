@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from catalogue import __version__
@@ -17,11 +18,15 @@ from catalogue.checks import (
     check_sources,
     check_store,
 )
-from catalogue.errors import CatalogueError, ConfigurationError
+from catalogue.errors import CatalogueError, ConfigurationError, HarvestError
+from catalogue.models import HarvestRun, RunStatus
+from catalogue.services.ingest import DeletionPolicy, IngestService
 from catalogue.settings import Settings, load_settings, settings_table
 from catalogue.sources import SourceSpec, load_sources
 from catalogue.store import Store
+from harvesters.base import Report
 from harvesters.registry import config_models, installed
+from harvesters.runner import Runner
 
 app = typer.Typer(
     name="catalogue",
@@ -166,8 +171,11 @@ def harvest(
     all_sources: Annotated[
         bool, typer.Option("--all", help="Harvest every enabled source.")
     ] = False,
+    full: Annotated[
+        bool, typer.Option(help="Walk the whole source, ignoring the bookmark.")
+    ] = False,
 ) -> None:
-    """Harvest one source, or all enabled sources."""
+    """Harvest one source, or all enabled sources, and show what changed."""
     if (name is None) == (not all_sources):
         raise ConfigurationError("name one source, or pass --all")
     settings = _settings(ctx)
@@ -178,13 +186,73 @@ def harvest(
     if not chosen:
         known = ", ".join(s.name for s in specs) or "none configured"
         raise ConfigurationError(
-            f"no source named {name!r} (sources: {known})"
-            if name
-            else "no enabled sources to harvest"
+            f"no source named {name!r} (sources: {known})" if name else "no enabled sources"
         )
-    raise ConfigurationError(
-        "no harvest runner is installed in this version: sources are checked, not yet harvested"
+    runs = _harvest(settings, _prepare(settings), chosen, full=full)
+    _print_runs(runs)
+    if any(run is None or run.status is not RunStatus.SUCCEEDED for _, run in runs):
+        raise typer.Exit(1)
+
+
+def _harvest(
+    settings: Settings, store: Store, specs: list[SourceSpec], *, full: bool
+) -> list[tuple[SourceSpec, HarvestRun | None]]:
+    runner = Runner(
+        IngestService(store),
+        settings.site_slug,
+        pseudonym_secret=settings.pseudonym_key(),
+        policy=DeletionPolicy(
+            after_missed_runs=settings.harvest_delete_after_runs,
+            failsafe_ratio=settings.harvest_delete_failsafe_ratio,
+        ),
     )
+    runs: list[tuple[SourceSpec, HarvestRun | None]] = []
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed} items"),
+        TimeElapsedColumn(),
+    )
+    for spec in specs:
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(f"harvesting {spec.name}", total=None)
+
+            def advance(items: int, task: TaskID = task, progress: Progress = progress) -> None:
+                progress.update(task, completed=items)
+
+            try:
+                run = runner.run(spec, full=full, progress=advance)
+            except HarvestError as exc:
+                errors.print(f"[red]{spec.name}:[/] {exc.message}", highlight=False)
+                run = None
+        runs.append((spec, run))
+    return runs
+
+
+def _print_runs(runs: list[tuple[SourceSpec, HarvestRun | None]]) -> None:
+    table = Table(
+        "source", "status", "seen", "added", "updated", "unchanged", "deleted", "failed", "seconds"
+    )
+    for spec, run in runs:
+        if run is None:
+            table.add_row(spec.name, "[red]failed[/]", *[""] * 7)
+            continue
+        seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
+        colour = {"succeeded": "green", "partial": "yellow"}.get(run.status.value, "red")
+        table.add_row(
+            spec.name,
+            f"[{colour}]{run.status.value}[/]",
+            *(
+                str(n)
+                for n in (run.seen, run.added, run.updated, run.unchanged, run.deleted, run.failed)
+            ),
+            f"{seconds:.1f}",
+        )
+    console.print(table)
+    for spec, run in runs:
+        for error in (run.errors if run else [])[:10]:
+            where = f" {error['native_id']}" if error["native_id"] else ""
+            console.print(f"  {spec.name}{where}: {error['reason']}", highlight=False)
 
 
 @app.command()
@@ -218,12 +286,28 @@ def sources_list(ctx: typer.Context) -> None:
 
 @sources_app.command("check")
 def sources_check(ctx: typer.Context) -> None:
-    """Validate the sources file against the installed harvesters."""
+    """Validate the sources file, then check that each enabled source can be reached."""
     settings = _settings(ctx)
-    result = check_sources(settings, config_models())
-    _print_checks([result])
-    if not result.ok:
+    checks = [check_sources(settings, config_models())]
+    if checks[0].ok:
+        checks += [_check_connection(settings, spec) for spec in _sources(settings) if spec.enabled]
+    _print_checks(checks)
+    if not all(c.ok for c in checks):
         raise typer.Exit(1)
+
+
+def _check_connection(settings: Settings, spec: SourceSpec) -> CheckResult:
+    runner = Runner(IngestService(_store(settings)), settings.site_slug, pseudonym_secret=None)
+    try:
+        runner.harvester(spec, Report()).check_connection()
+    except CatalogueError as exc:
+        return CheckResult(
+            name=spec.name,
+            ok=False,
+            detail=exc.message,
+            fix="correct the source's settings or make it reachable",
+        )
+    return CheckResult(name=spec.name, ok=True, detail=f"{spec.kind}: reachable")
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,7 +73,21 @@ class Settings(BaseSettings):
     )
     pseudonym_secret: SecretStr | None = Field(
         None,
-        description="Per-site secret keying patient pseudonyms (HMAC); never leaves the site.",
+        description="Per-site secret keying patient pseudonyms (HMAC); never leaves the site. "
+        "Default: a random key created once in `<data_dir>/pseudonym.key`.",
+    )
+    harvest_delete_after_runs: int = Field(
+        2,
+        ge=1,
+        description="A record is soft-deleted after this many consecutive complete harvest runs "
+        "no longer saw it.",
+    )
+    harvest_delete_failsafe_ratio: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A complete run that saw fewer records than this fraction of the last one "
+        "deletes nothing (a half-mounted export must not empty the catalogue).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of the node."
@@ -88,6 +104,26 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.data_dir / 'catalogue.db'}"
+
+    def pseudonym_key(self) -> SecretStr:
+        """The pseudonym secret; without one, a random key kept in the data directory.
+
+        Losing that file breaks the link between a subject's old and new records, so it is
+        created once (mode 0600) and never rewritten.
+        """
+        if self.pseudonym_secret is not None:
+            return self.pseudonym_secret
+        path = self.data_dir / "pseudonym.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it first
+                pass
+            else:
+                with os.fdopen(fd, "w") as key:
+                    key.write(secrets.token_urlsafe(32))
+        return SecretStr(path.read_text().strip())
 
     @property
     def base_iri(self) -> str:
