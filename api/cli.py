@@ -39,8 +39,6 @@ app.add_typer(sources_app, name="sources")
 console = Console()
 errors = Console(stderr=True)
 
-DEMO_SOURCES = Path(__file__).parent.parent / "deploy" / "demo" / "sources.yaml"
-
 
 def _version(value: bool) -> None:
     if value:
@@ -136,14 +134,37 @@ def demo(
     port: Annotated[
         int | None, typer.Option(help="Port [default 8000].", show_default=False)
     ] = None,
+    serve_it: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the node after harvesting.")
+    ] = True,
 ) -> None:
-    """Set up a node on the embedded defaults with the bundled sample sources, and serve it."""
-    sources_file = ctx.obj["sources_file"] or DEMO_SOURCES
-    settings = load_settings(**{**ctx.obj, "sources_file": sources_file}, host=host, port=port)
+    """Set up a node on the embedded defaults, harvest a bundled sample export, and serve it."""
+    settings = _settings(ctx, host=host, port=port)
     store = _prepare(settings)
-    specs = _sources(settings)
-    console.print(f"Demo node in {settings.data_dir}: {len(specs)} sample source(s) configured.")
-    _run_server(settings, store)
+    sources = settings.data_dir / "demo-sources.yaml"
+    export = settings.data_dir / "sample-export"
+    if not export.exists():
+        from harvesters.dicom.sample import write_sample_export
+
+        files = write_sample_export(export)
+        console.print(f"Wrote a sample DICOM export of {files} files to {export}")
+    sources.write_text(DEMO_SOURCES.format(path=export))
+    settings = load_settings(**{**ctx.obj, "sources_file": sources}, host=host, port=port)
+    runs = _harvest(settings, store, _sources(settings), full=False)
+    _print_runs(runs)
+    if serve_it:
+        _run_server(settings, store)
+
+
+DEMO_SOURCES = """\
+# Written by `catalogue demo`: the bundled sample export, harvested as a DICOM folder.
+sources:
+  - name: sample-export
+    kind: dicom-folder
+    description: DICOM files shipped with pydicom, and a synthetic brain MR study set
+    path: {path}
+    collection: Sample export
+"""
 
 
 @app.command()
