@@ -101,8 +101,13 @@ def _check_elasticsearch(settings: Settings) -> CheckResult:
     fix = f"start Elasticsearch 8 at {url} or correct CATALOGUE_ELASTICSEARCH_URL"
     try:
         with httpx.Client(timeout=SEARCH_TIMEOUT_S, headers=headers) as client:
-            info = client.get(url).raise_for_status().json()
+            # Not `GET /`: the minimal distribution answers it with 405.
             health = client.get(f"{url}/_cluster/health").raise_for_status().json()
+            nodes = (
+                client.get(f"{url}/_nodes/_local", params={"filter_path": "nodes.*.version"})
+                .raise_for_status()
+                .json()
+            )
     except httpx.HTTPStatusError as exc:
         return CheckResult(
             name="search",
@@ -117,8 +122,8 @@ def _check_elasticsearch(settings: Settings) -> CheckResult:
             fix=fix,
             detail=f"elasticsearch at {url} unreachable: {type(exc).__name__}",
         )
-    version = str(info.get("version", {}).get("number", "?"))
-    if not version.startswith("8."):
+    version = next(iter(nodes.get("nodes", {}).values()), {}).get("version", "?")
+    if not str(version).startswith("8."):
         return CheckResult(
             name="search",
             ok=False,

@@ -17,8 +17,10 @@ def test_postgres_answers(postgres_url: str) -> None:
 
 @pytest.mark.elasticsearch
 def test_elasticsearch_8_answers(elasticsearch_url: str) -> None:
-    info = httpx.get(elasticsearch_url, timeout=10).json()
-    assert info["version"]["number"].startswith("8.")
+    nodes = httpx.get(f"{elasticsearch_url}/_nodes/_local", timeout=10).json()["nodes"]
+    assert next(iter(nodes.values()))["version"].startswith("8.")
+    health = httpx.get(f"{elasticsearch_url}/_cluster/health", timeout=10).json()
+    assert health["status"] in {"green", "yellow"}
 
 
 @pytest.mark.orthanc
