@@ -25,7 +25,7 @@ from catalogue.settings import Settings, load_settings, settings_table
 from catalogue.sources import SourceSpec, load_sources
 from catalogue.store import Store
 from harvesters.base import Report
-from harvesters.registry import config_models, installed
+from harvesters.registry import config_models, fields_table, installed
 from harvesters.runner import Runner
 
 app = typer.Typer(
@@ -303,6 +303,21 @@ def sources_list(ctx: typer.Context) -> None:
     console.print(
         table if specs else "No sources configured (set --sources or CATALOGUE_SOURCES_FILE)."
     )
+
+
+@sources_app.command("kinds")
+def sources_kinds(
+    kind: Annotated[str | None, typer.Argument(help="Show this kind's fields.")] = None,
+) -> None:
+    """List the installed harvester kinds, or the fields of one (as Markdown)."""
+    kinds = installed()
+    if kind is None:
+        for name, harvester in sorted(kinds.items()):
+            console.print(f"{name}  ({harvester.__module__}.{harvester.__qualname__})")
+        return
+    if kind not in kinds:
+        raise ConfigurationError(f"no harvester kind {kind!r} (installed: {', '.join(kinds)})")
+    print(fields_table(kinds[kind].Config))
 
 
 @sources_app.command("check")

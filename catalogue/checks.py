@@ -122,7 +122,8 @@ def _check_elasticsearch(settings: Settings) -> CheckResult:
             fix=fix,
             detail=f"elasticsearch at {url} unreachable: {type(exc).__name__}",
         )
-    version = next(iter(nodes.get("nodes", {}).values()), {}).get("version", "?")
+    found: dict[str, dict[str, str]] = nodes.get("nodes", {})
+    version = next(iter(found.values()), {}).get("version", "?")
     if not str(version).startswith("8."):
         return CheckResult(
             name="search",

@@ -32,3 +32,25 @@ def installed() -> dict[str, type[Harvester[Any]]]:
 
 def config_models() -> dict[str, type[BaseModel]]:
     return {kind: harvester.Config for kind, harvester in installed().items()}
+
+
+def fields_table(config: type[BaseModel]) -> str:
+    """A Markdown table of a harvester's source fields, for its documentation page."""
+    rows = ["| field | required | default | meaning |", "|---|---|---|---|"]
+    for name, field in config.model_fields.items():
+        if field.is_required():
+            default = ""
+        elif field.default_factory is not None:
+            default = "(computed)"  # e.g. the machine's CPU count: not a constant to print
+        else:
+            default = f"`{_shown(field.get_default())}`"
+        required = "yes" if field.is_required() else ""
+        meaning = (field.description or "").replace("|", "\\|").replace("\n", " ")
+        rows.append(f"| `{name}` | {required} | {default} | {meaning} |")
+    return "\n".join(rows)
+
+
+def _shown(value: Any) -> str:
+    if hasattr(value, "value"):  # enums
+        return str(value.value)
+    return "none" if value is None else str(value)

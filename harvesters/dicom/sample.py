@@ -60,7 +60,7 @@ def _has_identity(path: Path) -> bool:
 
 
 def _write_synthetic(folder: Path) -> int:
-    template = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    template = pydicom.dcmread(str(get_testdata_file("MR_small.dcm")))
     rng = random.Random(20261124)  # noqa: S311 - deterministic sample data, not a secret
     count = 0
     for n in range(SYNTHETIC_SUBJECTS):
