@@ -3,28 +3,73 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from harvesters.base import HarvestContext, Harvester
+from harvesters.dicom.sample import write_sample_export
 from harvesters.registry import installed
 from tests.contract.harvesters import Make, check_contract
+from tests.harvesters import orthanc
 from tests.harvesters.scripted import ScriptedHarvester, items
 
-Prepare = Callable[[pytest.FixtureRequest, Path], tuple[dict[str, Any], dict[str, Any]]]
+Options = dict[str, Any]
+Prepare = Callable[[pytest.FixtureRequest, Path], tuple[Options, Options]]
+SECRET = SecretStr("a-contract-secret-of-32-characters")
 
 
-def _scripted(_request: pytest.FixtureRequest, tmp: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def _scripted(_request: pytest.FixtureRequest, tmp: Path) -> tuple[Options, Options]:
     path = tmp / "items.json"
     path.write_text(json.dumps(items()))
     return {"items_file": str(path)}, {"items_file": str(tmp / "missing.json")}
 
 
+def _folder(_request: pytest.FixtureRequest, tmp: Path) -> tuple[Options, Options]:
+    write_sample_export(tmp / "export")
+    common = {"collection": "Sample export", "workers": 1}
+    return {"path": str(tmp / "export"), **common}, {"path": str(tmp / "nowhere"), **common}
+
+
+def _orthanc(request: pytest.FixtureRequest) -> str:
+    url = str(request.getfixturevalue("orthanc_url"))
+    orthanc.load(url)
+    return url
+
+
+def _dicomweb(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Options]:
+    url = _orthanc(request)
+    closed = f"http://127.0.0.1:{orthanc.free_ports()[0]}/dicom-web"
+    return (
+        {"url": f"{url}/dicom-web", "collection": "Orthanc"},
+        {"url": closed, "collection": "Orthanc", "timeout_s": 2},
+    )
+
+
+def _dimse(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Options]:
+    _orthanc(request)
+    host, port = os.environ["CATALOGUE_TEST_ORTHANC_DICOM"].rsplit(":", 1)
+    common = {
+        "host": host,
+        "called_aet": os.environ["CATALOGUE_TEST_ORTHANC_AET"],
+        "collection": "Orthanc",
+        "timeout_s": 5,
+    }
+    return {"port": int(port), **common}, {"port": orthanc.free_ports()[0], **common}
+
+
 #: How to prepare a reachable source (and a broken configuration) for each kind.
-PREPARE: dict[str, Prepare] = {"scripted": _scripted}
+PREPARE: dict[str, Prepare] = {
+    "scripted": _scripted,
+    "dicom-folder": _folder,
+    "dicomweb": _dicomweb,
+    "dimse": _dimse,
+}
+NEEDS_ORTHANC = {"dicomweb", "dimse"}
 KINDS: dict[str, type[Harvester[Any]]] = {"scripted": ScriptedHarvester, **installed()}
 
 
@@ -32,13 +77,16 @@ def test_every_installed_kind_is_covered() -> None:
     assert set(installed()) <= set(PREPARE)
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=[pytest.mark.orthanc] if k in NEEDS_ORTHANC else []) for k in KINDS],
+)
 def test_contract(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     good, broken = PREPARE[kind](request, tmp_path)
     cls = KINDS[kind]
 
-    def make(options: dict[str, Any]) -> Make:
-        context = HarvestContext(source="contract", site="local")
+    def make(options: Options) -> Make:
+        context = HarvestContext(source="contract", site="local", pseudonym_secret=SECRET)
         return lambda: cls(cls.Config.model_validate(options), context)
 
     check_contract(make(good), make(broken))
