@@ -121,17 +121,13 @@ async def test_catalogue_errors_and_crashes_have_the_one_shape(
 
 
 def test_every_error_class_has_a_status() -> None:
-    leaves = {errors.CatalogueError}
-    pending = [errors.CatalogueError]
-    while pending:
-        cls = pending.pop()
-        for sub in cls.__subclasses__():
-            leaves.add(sub)
-            pending.append(sub)
-    unmapped = {
-        cls.__name__
-        for cls in leaves - {errors.CatalogueError}
-        if status_of(cls("x")) == 500 and cls is not errors.ConfigurationError
-    }
-    assert unmapped == set()
+    public = [
+        cls
+        for cls in vars(errors).values()
+        if isinstance(cls, type)
+        and issubclass(cls, errors.CatalogueError)
+        and cls not in {errors.CatalogueError, errors.ConfigurationError}
+    ]
+    assert len(public) > 8
+    assert [cls.__name__ for cls in public if status_of(cls("x")) == 500] == []
     assert STATUS[errors.SearchUnavailableError] == 503
