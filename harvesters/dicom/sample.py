@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import random
 import shutil
-import warnings
 from pathlib import Path
 
 import pydicom
 from pydicom.data import get_testdata_file, get_testdata_files
-from pydicom.errors import InvalidDicomError
 from pydicom.uid import generate_uid
+
+from harvesters.dicom._folder_read import read_header
+from harvesters.dicom.deid import Deidentifier
+from harvesters.dicom.header import CleanHeader
 
 #: (SeriesDescription, ProtocolName, TR ms, TE ms, TI ms, flip°, contrast agent)
 PROTOCOLS = [
@@ -50,13 +52,12 @@ def _copy_bundled(folder: Path) -> int:
 
 
 def _has_identity(path: Path) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # some bundled files are deliberately odd
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-    except (InvalidDicomError, OSError, ValueError, EOFError):
-        return False
-    return all(k in ds for k in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID"))
+    """Only files the folder harvester reads cleanly: some bundled files are deliberately broken
+    (truncated, no PatientID), and a demo should show a clean first run."""
+    return isinstance(read_header(str(path), _PROBE), CleanHeader)
+
+
+_PROBE = Deidentifier(b"sample-export-probe-key")
 
 
 def _write_synthetic(folder: Path) -> int:

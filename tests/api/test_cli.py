@@ -155,3 +155,18 @@ def test_serve_answers_health_and_graphql_over_a_socket(served: str) -> None:
     page = httpx.get(served, timeout=10)
     assert page.status_code == 200
     assert "Imaging catalogue" in page.text
+
+
+def test_demo_harvests_the_sample_export_then_changes_nothing(tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    first = run("--data-dir", data, "demo", "--no-serve")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "succeeded" in first.stdout
+    second = run("--data-dir", data, "demo", "--no-serve")
+    row = next(line for line in second.stdout.splitlines() if "sample-export" in line)
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert cells[1] == "succeeded"
+    seen, added, updated, unchanged = map(int, cells[2:6])
+    assert seen > 100
+    assert (added, updated) == (0, 0)
+    assert unchanged == 1  # only the collection record: every series was `Seen`, not re-read
