@@ -1,0 +1,249 @@
+"""The search service: who may see what, then one backend call, then suppression.
+
+`search` returns record-level hits only from collections the caller may see records of, with
+exact totals and facets. `cohort` counts subjects (and their studies and series) per site and per
+collection in every collection the caller may count, with aggregate-only parts suppressed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlmodel import col
+
+from catalogue.access import Identity
+from catalogue.errors import ErrorDetail, SearchUnavailableError, ValidationError
+from catalogue.models import Collection, Site
+from catalogue.search._summary import (
+    CollectionInfo,
+    FacetResult,
+    SiteCounts,
+    facet_results,
+    facets,
+    hierarchy,
+    site_results,
+)
+from catalogue.search.backend import (
+    AggregateRequest,
+    Aggregates,
+    GroupCounts,
+    Scope,
+    SearchBackend,
+    SearchRequest,
+)
+from catalogue.search.query import (
+    Facet,
+    SearchQuery,
+    decode_cursor,
+    encode_cursor,
+    validate_query,
+)
+from catalogue.search.suppression import (
+    Access,
+    Count,
+    Policy,
+    Table,
+    access_of,
+    dataset_states,
+)
+from catalogue.settings import Settings
+from catalogue.store import Store
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+class SearchHit(BaseModel):
+    kind: str
+    id: str
+    iri: str | None
+    collection: str | None
+    site: str | None
+    score: float | None
+
+
+class SearchResult(BaseModel):
+    kind: str
+    total: int
+    hits: list[SearchHit]
+    cursor: str | None  # pass back as the query's `cursor` for the next page
+    facets: list[FacetResult]
+    engine: str  # the backend that answered (differs from the configured one on fallback)
+
+
+class CohortSummary(BaseModel):
+    subjects: Count
+    studies: Count
+    series: Count
+    sites: list[SiteCounts]
+    facets: list[FacetResult]
+    threshold: int
+    engine: str
+
+
+class SearchService:
+    def __init__(
+        self,
+        store: Store,
+        backend: SearchBackend,
+        suppression_threshold: int = 5,
+        *,
+        rounding: int | None = None,
+        fallback: SearchBackend | None = None,
+    ) -> None:
+        self.store = store
+        self.backend = backend
+        self.policy = Policy(threshold=suppression_threshold, rounding=rounding)
+        self.fallback = fallback
+
+    def search(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> SearchResult:
+        q = validate_query(query)
+        colls = self.collections(identity)
+        wanted = {Access.RECORDS, Access.COUNTS} if q.kind == "collections" else {Access.RECORDS}
+        scope = self._scope(identity, colls, wanted)
+        sort = tuple(q.effective_sort())
+        request = SearchRequest(q.kind, q.text, q.filter, scope, sort, q.size, None)
+        page, engine = self._call(lambda b: b.search(_at(request, q, b.name)))
+        cursor = encode_cursor(q, page.after, engine) if page.after is not None else None
+        found = []
+        if q.facets:
+            aggs, _ = self._call(
+                lambda b: b.aggregate(
+                    AggregateRequest(q.kind, q.text, q.filter, scope, tuple(q.facets))
+                )
+            )
+            group = aggs.groups.get("", GroupCounts())
+            table = Table()
+            total = ("m", "docs")
+            table.add(total, group.docs, 0)
+            built = facets(table, q.kind, q.facets, [(group, Access.RECORDS)], self.policy, total)
+            found = facet_results(table, built, self.policy)
+        hits = [SearchHit(**vars(h)) for h in page.hits]
+        return SearchResult(
+            kind=q.kind, total=page.total, hits=hits, cursor=cursor, facets=found, engine=engine
+        )
+
+    def cohort(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> CohortSummary:
+        """Subjects matching the query, per site and collection, with facets over subjects."""
+        q = validate_query(query)
+        if q.kind != "subjects":
+            raise ValidationError(
+                "invalid query", [ErrorDetail("a cohort is made of subjects", "kind")]
+            )
+        colls = [c for c in self.collections(identity) if c.access is not Access.NONE]
+        scope = self._scope(identity, colls, {Access.RECORDS, Access.COUNTS})
+        request = AggregateRequest(
+            "subjects",
+            q.text,
+            q.filter,
+            scope,
+            tuple(q.facets),
+            True,
+            ("study_count", "series_count"),
+        )
+        aggs, engine = self._call(lambda b: b.aggregate(request))
+        return summarise(aggs, colls, q.facets, self.policy, engine)
+
+    def collections(self, identity: Identity) -> list[CollectionInfo]:
+        """Live collections with what `identity` may learn from each, read from the store on
+        every call: the index may lag behind a visibility change, access never does."""
+        query = (
+            sa.select(
+                col(Collection.id),
+                col(Collection.title),
+                col(Collection.visibility),
+                col(Site.slug),
+                col(Site.name),
+            )
+            .join(Site, col(Site.id) == col(Collection.site_id))
+            .where(col(Collection.deleted_at).is_(None))
+            .order_by(col(Site.slug), col(Collection.title), col(Collection.id))
+        )
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            CollectionInfo(str(i), title, slug, name, vis, access_of(identity, vis))
+            for i, title, vis, slug, name in rows
+        ]
+
+    # -- internals ------------------------------------------------------------------------------
+    def _scope(self, identity: Identity, colls: list[CollectionInfo], wanted: set[Access]) -> Scope:
+        if "admin" in identity.roles:
+            return Scope(collections=None, dataset_states=None)
+        ids = frozenset(c.id for c in colls if c.access in wanted)
+        return Scope(collections=ids, dataset_states=dataset_states(identity))
+
+    def _call(self, call: Callable[[SearchBackend], _T]) -> tuple[_T, str]:
+        """Ask the backend; when it is down and a fallback is configured, ask the fallback."""
+        try:
+            return call(self.backend), self.backend.name
+        except SearchUnavailableError:
+            if self.fallback is None:
+                raise
+            log.warning(
+                "search backend %s unavailable: answering from %s",
+                self.backend.name,
+                self.fallback.name,
+            )
+            return call(self.fallback), self.fallback.name
+
+
+def summarise(
+    aggs: Aggregates, colls: list[CollectionInfo], specs: list[Facet], policy: Policy, engine: str
+) -> CohortSummary:
+    """A cohort as the caller may see it, from raw per-collection counts."""
+    table = Table()
+    hierarchy(table, aggs, colls)
+    groups = [(aggs.groups.get(c.id, GroupCounts()), c.access) for c in colls]
+    built = facets(table, "subjects", specs, groups, policy, ("m", "subjects"))
+    policy.apply(table)
+    return CohortSummary(
+        subjects=policy.count(table.cells[("m", "subjects")]),
+        studies=policy.count(table.cells[("m", "studies")]),
+        series=policy.count(table.cells[("m", "series")]),
+        sites=site_results(table, colls, policy),
+        facets=facet_results(table, built, policy),
+        threshold=policy.threshold,
+        engine=engine,
+    )
+
+
+def _at(request: SearchRequest, query: SearchQuery, engine: str) -> SearchRequest:
+    """The request positioned after the query's cursor (checked against the query and engine)."""
+    after = decode_cursor(query, engine)
+    if after is None:
+        return request
+    if len(after) != len(request.sort) + 1 or not all(
+        v is None or isinstance(v, str | int | float) for v in after
+    ):
+        raise ValidationError(
+            "invalid query", [ErrorDetail("not a cursor of this query", "cursor")]
+        )
+    return SearchRequest(
+        request.kind, request.text, request.filter, request.scope, request.sort, request.size, after
+    )
+
+
+def backend_from_settings(settings: Settings) -> SearchBackend:
+    """The configured backend: the embedded index under the data directory, or Elasticsearch."""
+    if settings.search_backend == "elasticsearch":
+        from catalogue.search.elasticsearch import ElasticsearchBackend
+
+        key = settings.elasticsearch_api_key
+        return ElasticsearchBackend(
+            str(settings.elasticsearch_url).rstrip("/"),
+            prefix=settings.elasticsearch_index_prefix,
+            api_key=key.get_secret_value() if key else None,
+        )
+    from catalogue.search.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(embedded_directory(settings.data_dir))
+
+
+def embedded_directory(data_dir: Path) -> Path:
+    return data_dir / "search"
