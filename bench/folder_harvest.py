@@ -72,10 +72,15 @@ def harvester(root: Path, workers: int) -> DicomFolderHarvester:
     return DicomFolderHarvester(config, context)
 
 
-def harvest(root: Path, workers: int, since: Any = None) -> tuple[float, list[Item]]:
+def harvest(root: Path, workers: int, since: Any = None) -> tuple[float, Any]:
+    """Seconds to iterate the harvest to its end (items are dropped as a runner would, after
+    writing them), and the cursor of its final checkpoint."""
     started = time.perf_counter()
-    items = list(harvester(root, workers).iter_records(since))
-    return time.perf_counter() - started, items
+    last: Item | None = None
+    for last in harvester(root, workers).iter_records(since):  # noqa: B007
+        pass
+    assert isinstance(last, Checkpoint)
+    return time.perf_counter() - started, last.cursor
 
 
 def listing(root: Path) -> list[str]:
@@ -94,11 +99,9 @@ def timings(root: Path, runs: int, workers: int) -> dict[str, list[float]]:
         times["base"].append(baseline(files, tags))
         times["specific"].append(baseline(files, tags, specific=True))
         times["w1"].append(harvest(root, 1)[0])
-        seconds, items = harvest(root, workers)
+        seconds, cursor = harvest(root, workers)
         times["wN"].append(seconds)
-        last = items[-1]
-        assert isinstance(last, Checkpoint)
-        times["again"].append(harvest(root, workers, last.cursor)[0])
+        times["again"].append(harvest(root, workers, cursor)[0])
     return times
 
 
@@ -129,14 +132,12 @@ def probe(root: Path, workers: int, trace: bool) -> dict[str, Any]:
     before = _status_kb("VmRSS")
     if trace:
         tracemalloc.start()
-    seconds, items = harvest(root, workers)
-    last = items[-1]
-    assert isinstance(last, Checkpoint)
+    seconds, cursor = harvest(root, workers)
     result = {
         "rss_before_kb": before,
         "rss_peak_kb": _status_kb("VmHWM"),  # not ru_maxrss: Linux carries it over an exec
         "children_peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-        "index_bytes": len(json.dumps(last.cursor)),
+        "index_bytes": len(json.dumps(cursor)),
         "seconds": seconds,
     }
     if trace:

@@ -63,6 +63,10 @@ class SiteCounts(BaseModel):
     collections: list[CollectionCounts]
 
 
+# Result models below are built with `model_construct` from values computed here: they are the
+# hot path of every cohort answer and need no validation.
+
+
 def _split(value: int, access: Access) -> tuple[int, int]:
     return (value, 0) if access is Access.RECORDS else (0, value)
 
@@ -129,7 +133,7 @@ def facet_results(
         if isinstance(facet, HistogramFacet):
             edges = facet.edges()
             buckets = [
-                Bucket(
+                Bucket.model_construct(
                     value=k[3],
                     low=edges[k[3]],
                     high=edges[k[3] + 1],
@@ -139,10 +143,15 @@ def facet_results(
             ]
         else:
             ordered, _ = top(shown, table, len(shown))
-            buckets = [Bucket(value=k[3], count=policy.count(table.cells[k])) for k in ordered]
+            buckets = [
+                Bucket.model_construct(
+                    value=k[3], low=None, high=None, count=policy.count(table.cells[k])
+                )
+                for k in ordered
+            ]
         other = table.cells.get(("f", index, "other"))
         results.append(
-            FacetResult(
+            FacetResult.model_construct(
                 field=facet.field,
                 type=facet.type,
                 buckets=buckets,
@@ -174,17 +183,31 @@ def hierarchy(table: Table, aggs: Aggregates, colls: Sequence[CollectionInfo]) -
 
 
 def site_results(table: Table, colls: Sequence[CollectionInfo], policy: Policy) -> list[SiteCounts]:
-    def counts(*key: str) -> dict[str, Count]:
-        return {m: policy.count(table.cells[("m", m, *key)]) for m in MEASURES}
+    def counts(*key: str) -> tuple[Count, ...]:
+        return tuple(policy.count(table.cells[("m", m, *key)]) for m in MEASURES)
 
     out: dict[str, SiteCounts] = {}
     for c in colls:
         site = out.get(c.site)
         if site is None:
-            site = out[c.site] = SiteCounts(
-                slug=c.site, name=c.site_name, collections=[], **counts("s", c.site)
+            subjects, studies, series = counts("s", c.site)
+            site = out[c.site] = SiteCounts.model_construct(
+                slug=c.site,
+                name=c.site_name,
+                collections=[],
+                subjects=subjects,
+                studies=studies,
+                series=series,
             )
+        subjects, studies, series = counts("c", c.id)
         site.collections.append(
-            CollectionCounts(id=c.id, title=c.title, visibility=c.visibility, **counts("c", c.id))
+            CollectionCounts.model_construct(
+                id=c.id,
+                title=c.title,
+                visibility=c.visibility,
+                subjects=subjects,
+                studies=studies,
+                series=series,
+            )
         )
     return [out[slug] for slug in sorted(out)]

@@ -41,6 +41,7 @@ class SearchRequest:
     sort: tuple[Sort, ...] = ()  # ties are always broken by id, ascending
     size: int = 20
     after: list[Any] | None = None  # the sort values of the previous page's last hit
+    count_total: bool = True  # later pages of a walk reuse the first page's total
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Hit:
 @dataclass
 class Page:
     hits: list[Hit]
-    total: int
+    total: int | None  # None when the request did not ask for it
     after: list[Any] | None  # pass back as `SearchRequest.after` for the next page
 
 

@@ -137,7 +137,7 @@ class ElasticsearchBackend:
             "query": dsl.query(request.kind, request.text, request.filter, request.scope),
             "sort": dsl.sort(request.sort),
             "size": request.size + 1,
-            "track_total_hits": True,
+            "track_total_hits": request.count_total,
             "_source": _FIELDS,
         }
         if request.after is not None:
@@ -151,7 +151,8 @@ class ElasticsearchBackend:
         hits = [_hit(request.kind, row, bool(request.text)) for row in rows[: request.size]]
         more = request.size > 0 and len(rows) > request.size
         after = list(rows[request.size - 1]["sort"]) if more else None
-        return Page(hits=hits, total=int(found["hits"]["total"]["value"]), after=after)
+        counted = found["hits"].get("total") if request.count_total else None
+        return Page(hits=hits, total=int(counted["value"]) if counted else None, after=after)
 
     def count(self, kind: Kind, filter: Filter | None, text: str | None, scope: Scope) -> int:
         with _engine():

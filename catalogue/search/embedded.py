@@ -138,7 +138,9 @@ class EmbeddedBackend:
         statement, params, width = search_sql(request)
         conn, _ = self._conn()
         rows = _guard(lambda: conn.execute(statement, params).fetchall())
-        total = self.count(request.kind, request.filter, request.text, request.scope)
+        total = None
+        if request.count_total:
+            total = self.count(request.kind, request.filter, request.text, request.scope)
         hits = [Hit(request.kind, *r[:5]) for r in rows[: request.size]]
         more = request.size > 0 and len(rows) > request.size
         after = list(rows[request.size - 1][5 : 5 + width]) if more else None

@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -248,7 +249,7 @@ class _Checker:
             if normal is None:
                 self.error(loc, "expects an ISO 8601 date, e.g. 2024-05-01 or 2024-05-01T12:00:00Z")
             return normal
-        self.error(loc, f"field {spec.name!r} expects a {kind.value} value")
+        self.error(loc, f"field {spec.name!r} expects {_EXPECTED[kind]}")
         return None
 
     def walk(self, node: Any, scope: _Scope, loc: str, depth: int) -> None:
@@ -315,6 +316,15 @@ class _Checker:
             self.error(loc, f"too many words: at most {MAX_WORDS}")
 
 
+_EXPECTED = {
+    FieldType.KEYWORD: "a string",
+    FieldType.INTEGER: "an integer",
+    FieldType.FLOAT: "a number",
+    FieldType.BOOLEAN: "true or false",
+    FieldType.DATE: "an ISO 8601 date",
+}
+
+
 def _children(node: Any, scope: _Scope) -> Iterator[tuple[str, Any, _Scope]]:
     if isinstance(node, And):
         yield from ((f"all.{i}", c, scope) for i, c in enumerate(node.all))
@@ -338,6 +348,8 @@ def _check_facets(query: SearchQuery, check: _Checker) -> None:
         if spec is None or not (spec.level in scope.levels or spec.level in nested):
             check.error(loc + ".field", f"no field {facet.field!r} to count {query.kind} by")
             continue
+        if spec.name in seen:
+            check.error(loc + ".field", "each field can be faceted once")
         seen.add(spec.name)
         if isinstance(facet, HistogramFacet):
             if not spec.numeric:
@@ -346,8 +358,6 @@ def _check_facets(query: SearchQuery, check: _Checker) -> None:
                 check.error(loc + ".max", "must be greater than min")
             elif facet.bins > MAX_BINS:
                 check.error(loc + ".interval", f"gives more than {MAX_BINS} bins")
-    if len(seen) != len(query.facets):
-        check.error("facets", "each field can be faceted once")
 
 
 def _check_sort(query: SearchQuery, check: _Checker) -> None:
@@ -442,26 +452,36 @@ def format_date(moment: datetime) -> str:
 
 
 # -- cursors ---------------------------------------------------------------------------------
-def encode_cursor(query: SearchQuery, after: list[Any], engine: str) -> str:
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts: after these sort values; `total` was counted on the first page
+    (later pages skip counting, so walking a million hits costs one count)."""
+
+    after: list[Any]
+    total: int
+
+
+def encode_cursor(query: SearchQuery, position: Position, engine: str) -> str:
     """Opaque to callers: the engine's position after a page, bound to the query and engine."""
-    payload = json.dumps({"q": query.fingerprint(), "e": engine, "a": after}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    payload = {"q": query.fingerprint(), "e": engine, "a": position.after, "t": position.total}
+    text = json.dumps(payload, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(query: SearchQuery, engine: str) -> list[Any] | None:
+def decode_cursor(query: SearchQuery, engine: str) -> Position | None:
     """The position after which the page starts, or None for the first page."""
     if query.cursor is None:
         return None
     try:
         padded = query.cursor + "=" * (-len(query.cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        after, owner, made_by = payload["a"], payload["q"], payload["e"]
+        after, owner, made_by, total = payload["a"], payload["q"], payload["e"], payload["t"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise ValidationError("invalid query", [ErrorDetail("not a cursor", "cursor")]) from None
     if made_by != engine:
         detail = ErrorDetail("comes from another search engine: repeat the query", "cursor")
         raise ValidationError("invalid query", [detail])
-    if owner != query.fingerprint() or not isinstance(after, list):
+    if owner != query.fingerprint() or not isinstance(after, list) or not isinstance(total, int):
         detail = ErrorDetail("belongs to another query: repeat the query it came from", "cursor")
         raise ValidationError("invalid query", [detail])
-    return after
+    return Position(after, total)

@@ -32,12 +32,14 @@ from catalogue.search.backend import (
     AggregateRequest,
     Aggregates,
     GroupCounts,
+    Page,
     Scope,
     SearchBackend,
     SearchRequest,
 )
 from catalogue.search.query import (
     Facet,
+    Position,
     SearchQuery,
     decode_cursor,
     encode_cursor,
@@ -108,25 +110,25 @@ class SearchService:
         scope = self._scope(identity, colls, wanted)
         sort = tuple(q.effective_sort())
         request = SearchRequest(q.kind, q.text, q.filter, scope, sort, q.size, None)
-        page, engine = self._call(lambda b: b.search(_at(request, q, b.name)))
-        cursor = encode_cursor(q, page.after, engine) if page.after is not None else None
-        found = []
-        if q.facets:
-            aggs, _ = self._call(
-                lambda b: b.aggregate(
-                    AggregateRequest(q.kind, q.text, q.filter, scope, tuple(q.facets))
-                )
-            )
-            group = aggs.groups.get("", GroupCounts())
-            table = Table()
-            total = ("m", "docs")
-            table.add(total, group.docs, 0)
-            built = facets(table, q.kind, q.facets, [(group, Access.RECORDS)], self.policy, total)
-            found = facet_results(table, built, self.policy)
+        (page, total), engine = self._call(lambda b: _page(b, request, q))
+        cursor = None
+        if page.after is not None:
+            cursor = encode_cursor(q, Position(page.after, total), engine)
         hits = [SearchHit(**vars(h)) for h in page.hits]
+        found = self._facets(q, scope) if q.facets else []
         return SearchResult(
-            kind=q.kind, total=page.total, hits=hits, cursor=cursor, facets=found, engine=engine
+            kind=q.kind, total=total, hits=hits, cursor=cursor, facets=found, engine=engine
         )
+
+    def _facets(self, q: SearchQuery, scope: Scope) -> list[FacetResult]:
+        """Facets over the hits: all visible at record level, so exact."""
+        request = AggregateRequest(q.kind, q.text, q.filter, scope, tuple(q.facets))
+        aggs, _ = self._call(lambda b: b.aggregate(request))
+        group = aggs.groups.get("", GroupCounts())
+        table, total = Table(), ("m", "docs")
+        table.add(total, group.docs, 0)
+        built = facets(table, q.kind, q.facets, [(group, Access.RECORDS)], self.policy, total)
+        return facet_results(table, built, self.policy)
 
     def cohort(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> CohortSummary:
         """Subjects matching the query, per site and collection, with facets over subjects."""
@@ -213,20 +215,35 @@ def summarise(
     )
 
 
-def _at(request: SearchRequest, query: SearchQuery, engine: str) -> SearchRequest:
-    """The request positioned after the query's cursor (checked against the query and engine)."""
-    after = decode_cursor(query, engine)
-    if after is None:
-        return request
+def _page(backend: SearchBackend, request: SearchRequest, query: SearchQuery) -> tuple[Page, int]:
+    """One page from the query's cursor position, and the walk's total."""
+    request, known = _at(request, query, backend.name)
+    page = backend.search(request)
+    total = page.total if page.total is not None else known
+    assert total is not None
+    return page, total
+
+
+def _at(
+    request: SearchRequest, query: SearchQuery, engine: str
+) -> tuple[SearchRequest, int | None]:
+    """The request positioned after the query's cursor (checked against the query and engine),
+    and the total the cursor carries."""
+    position = decode_cursor(query, engine)
+    if position is None:
+        return request, None
+    after = position.after
     if len(after) != len(request.sort) + 1 or not all(
         v is None or isinstance(v, str | int | float) for v in after
     ):
         raise ValidationError(
             "invalid query", [ErrorDetail("not a cursor of this query", "cursor")]
         )
-    return SearchRequest(
-        request.kind, request.text, request.filter, request.scope, request.sort, request.size, after
-    )
+    moved = SearchRequest(
+        request.kind, request.text, request.filter, request.scope, request.sort, request.size,
+        after, count_total=False,
+    )  # fmt: skip
+    return moved, position.total
 
 
 def backend_from_settings(settings: Settings) -> SearchBackend:

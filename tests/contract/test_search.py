@@ -126,6 +126,23 @@ def test_deep_paging(backend: SearchBackend, world: World) -> None:
     check_search(backend, world.truth, validate_query({"kind": "studies", "size": 4}), EVERYTHING)
 
 
+def test_service_walks_with_cursors(backend: SearchBackend, world: World) -> None:
+    """Through the service: opaque cursors, the first page's total carried along."""
+    service, admin = SearchService(world.store, backend, 5), Identity("a", frozenset({"admin"}))
+    data = {"kind": "series", "size": 150, **CASES["series with subject fields"]}
+    expected = reference.ordered_ids(
+        reference.select(world.truth, validate_query(data)), validate_query(data)
+    )
+    seen, cursor, totals = [], None, set()
+    while True:
+        result = service.search(admin, {**data, "cursor": cursor})
+        seen += [h.id for h in result.hits]
+        totals.add(result.total)
+        if (cursor := result.cursor) is None:
+            break
+    assert seen == expected and totals == {len(expected)}
+
+
 @pytest.mark.elasticsearch
 def test_paging_ignores_the_result_window(elasticsearch: Any, world: World) -> None:
     """Pages are positions (`search_after`), not offsets: a client can walk past any

@@ -15,7 +15,13 @@ from catalogue.search._sqlite_sql import fts_match
 from catalogue.search.backend import EVERYTHING, SearchRequest
 from catalogue.search.embedded import search_sql
 from catalogue.search.fields import tokens
-from catalogue.search.query import MAX_DEPTH, SearchQuery, encode_cursor, validate_query
+from catalogue.search.query import (
+    MAX_DEPTH,
+    Position,
+    SearchQuery,
+    encode_cursor,
+    validate_query,
+)
 from catalogue.search.service import _at
 from tests.search.strategies import filters
 
@@ -85,7 +91,7 @@ def refused(data: Any) -> list[tuple[str | None, str]]:
             "facets.0.interval",
             "bins",
         ),
-        ({"facets": [{"field": "sex"}, {"field": "sex"}]}, "facets", "once"),
+        ({"facets": [{"field": "sex"}, {"field": "sex"}]}, "facets.1.field", "once"),
     ],
 )
 def test_errors_say_where_and_what(data: dict[str, Any], location: str, words: str) -> None:
@@ -125,8 +131,9 @@ def test_free_text_is_words_only() -> None:
 def test_cursors_belong_to_their_query_and_engine() -> None:
     q = validate_query({"size": 5, "sort": [{"field": "birth_year"}]})
     request = SearchRequest(q.kind, None, None, EVERYTHING, tuple(q.sort), 5)
-    cursor = encode_cursor(q, [1970, "id-1"], "embedded")
-    assert _at(request, q.model_copy(update={"cursor": cursor}), "embedded").after == [1970, "id-1"]
+    cursor = encode_cursor(q, Position([1970, "id-1"], 12), "embedded")
+    moved, total = _at(request, q.model_copy(update={"cursor": cursor}), "embedded")
+    assert (moved.after, moved.count_total, total) == ([1970, "id-1"], False, 12)
     other = validate_query(
         {"size": 5, "sort": [{"field": "birth_year", "order": "desc"}], "cursor": cursor}
     )
@@ -136,7 +143,7 @@ def test_cursors_belong_to_their_query_and_engine() -> None:
         _at(request, q.model_copy(update={"cursor": cursor}), "elasticsearch")
     with pytest.raises(ValidationError):
         _at(request, q.model_copy(update={"cursor": "%%%"}), "embedded")
-    forged = encode_cursor(q, [{"$gt": 1}, "x"], "embedded")
+    forged = encode_cursor(q, Position([{"$gt": 1}, "x"], 1), "embedded")
     with pytest.raises(ValidationError):
         _at(request, q.model_copy(update={"cursor": forged}), "embedded")
 
