@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import statistics
@@ -91,11 +92,33 @@ def listing(root: Path) -> list[str]:
     return found
 
 
+def _burn(n: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i
+    return time.perf_counter() - started
+
+
+def cores_available(workers: int) -> float:
+    """How many cores' worth of CPU `workers` busy processes get now: on a shared machine,
+    the ceiling for (c) is about this many times (b)."""
+    n = 5_000_000
+    alone = _burn(n)
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        started = time.perf_counter()
+        pool.map(_burn, [n] * workers)
+        return workers * alone / (time.perf_counter() - started)
+
+
 def timings(root: Path, runs: int, workers: int) -> dict[str, list[float]]:
     files, tags = listing(root), tags_read()
     baseline(files, tags)  # warm the page cache: every run reads from memory
-    times: dict[str, list[float]] = {k: [] for k in ("base", "specific", "w1", "wN", "again")}
+    times: dict[str, list[float]] = {
+        k: [] for k in ("base", "specific", "w1", "wN", "again", "cores")
+    }
     for _ in range(runs):
+        times["cores"].append(cores_available(workers))
         times["base"].append(baseline(files, tags))
         times["specific"].append(baseline(files, tags, specific=True))
         times["w1"].append(harvest(root, 1)[0])
@@ -109,6 +132,7 @@ def report(files: int, workers: int, times: dict[str, list[float]]) -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     rate: Callable[[str], str] = lambda k: f"{files / med[k]:8.0f} files/s"  # noqa: E731
     print(f"{files} files, medians of {len(times['base'])} runs")
+    print(f"    {workers} busy processes got {med['cores']:.2f} cores of CPU")
     print(f"(a) bare dcmread loop, 1 process    {med['base']:7.2f} s  {rate('base')}  1.00x")
     print(
         f"    ... with specific_tags          {med['specific']:7.2f} s  {rate('specific')}"

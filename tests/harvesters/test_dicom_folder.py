@@ -277,11 +277,9 @@ def test_dicomdir_files_are_skipped_and_their_tree_harvested(export: Path) -> No
     run = harvest(export)
     ct2 = pydicom.dcmread(export / "media" / "77654033" / "CT2" / "17106").SeriesInstanceUID
     assert run.series[pseudonym("series", ct2)].instance_count == 4
-    index = run.cursor
-    dicomdirs = [rel for rel in ("media/DICOMDIR", "media/DICOMDIR-bigEnd")]
     key = id_key(SECRET.encode())
-    for rel in dicomdirs:  # indexed (not re-read next time) but part of no series
-        assert index["files"][file_id(key, rel)][2] == -1
+    for rel in ("media/DICOMDIR", "media/DICOMDIR-bigEnd"):  # indexed (not read again) but
+        assert run.cursor["files"][file_id(key, rel)][2] == -1  # part of no series
 
 
 # --- incremental runs --------------------------------------------------------------------------
@@ -442,10 +440,15 @@ def test_symbolic_links(export: Path, tmp_path: Path) -> None:
     write_series(elsewhere / "linked", 2, series=1, study=8)
     (export / "link").symlink_to(elsewhere, target_is_directory=True)
     (elsewhere / "loop").symlink_to(elsewhere, target_is_directory=True)
+    (export / "dangling").symlink_to(tmp_path / "nowhere")
+    dangling = f"file:{file_id(id_key(SECRET.encode()), 'dangling')}"
     linked = pseudonym("series", uid(8, 1))
-    assert linked not in harvest(export).series
+    skipped = harvest(export)
+    assert linked not in skipped.series
+    assert dangling not in {f.native_id for f in skipped.failures}
     followed = harvest(export, follow_symlinks=True)
     assert followed.series[linked].instance_count == 2  # the loop is walked once
+    assert dangling in {f.native_id for f in followed.failures}
 
 
 def test_the_harvester_contract(export: Path, tmp_path: Path) -> None:
