@@ -24,6 +24,7 @@ from catalogue.search.backend import (
 from catalogue.search.fields import FIELDS, ROOT_FIELDS, Field, FieldType, Kind, Level
 from catalogue.search.query import Facet, HistogramFacet
 
+SUMS = 2  # summed fields a request may ask for (study_count, series_count)
 _CHILD = {  # (kind, level of a field below it) → join from the document row `a` to that row `c`
     ("subjects", Level.STUDY): "JOIN studies c ON c.subject = a.rid",
     ("subjects", Level.SERIES): "JOIN series c ON c.subject = a.rid",
@@ -35,14 +36,18 @@ def aggregate(conn: sqlite3.Connection, request: AggregateRequest) -> Aggregates
     sql = Sql()
     source, conditions = matching(request.kind, request.filter, request.text, request.scope, sql)
     group = _group_expr(request)
+    frame = root_frame(request.kind)
+    # the summed fields ride along in the temporary table: totals need no join afterwards
+    sums = [frame.column(FIELDS[n]) for n in request.sums] + ["NULL"] * (SUMS - len(request.sums))
     conn.execute("BEGIN")
     try:
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS agg_m(rid INTEGER PRIMARY KEY, g TEXT NOT NULL)"
-        )
+        slots = ", ".join(f"s{i}" for i in range(SUMS))
+        table = f"agg_m(rid INTEGER PRIMARY KEY, g TEXT NOT NULL, {slots})"
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table}")
         conn.execute("DELETE FROM temp.agg_m")
         conn.execute(
-            f"INSERT INTO temp.agg_m SELECT a.rid, {group} FROM {source} WHERE {conditions}",
+            f"INSERT INTO temp.agg_m SELECT a.rid, {group}, {', '.join(sums)}"
+            f" FROM {source} WHERE {conditions}",
             sql.params,
         )
         groups = _docs_and_sums(conn, request)
@@ -67,9 +72,8 @@ def _joined(kind: Kind) -> str:
 
 
 def _docs_and_sums(conn: sqlite3.Connection, request: AggregateRequest) -> dict[str, GroupCounts]:
-    frame = root_frame(request.kind)
-    sums = "".join(f", sum({frame.column(FIELDS[name])})" for name in request.sums)
-    rows = conn.execute(f"SELECT m.g, count(*){sums} FROM {_joined(request.kind)} GROUP BY m.g")
+    sums = "".join(f", sum(s{i})" for i in range(len(request.sums)))
+    rows = conn.execute(f"SELECT g, count(*){sums} FROM temp.agg_m GROUP BY g")
     groups: dict[str, GroupCounts] = {}
     for key, docs, *totals in rows:
         values = {name: int(t or 0) for name, t in zip(request.sums, totals, strict=True)}
@@ -78,40 +82,47 @@ def _docs_and_sums(conn: sqlite3.Connection, request: AggregateRequest) -> dict[
 
 
 def _facet(conn: sqlite3.Connection, kind: Kind, facet: Facet) -> dict[str, FacetCounts]:
+    """One pass over the rows below the documents: distinct (group, document, bucket) into a
+    temporary table, then buckets and documents-with-a-value from it."""
     spec = FIELDS[facet.field]
-    source, column, multi = _facet_source(kind, spec)
-    value, condition, params = _bucket(facet, multi, column)
+    source, column, multi, below = _facet_source(kind, spec)
+    value, params = _bucket(facet, multi, column)
     joins = f" JOIN members mb ON mb.set_id = {column}" if multi else ""
-    counted = (
-        f"SELECT m.g AS g, {value} AS v, count(DISTINCT a.rid) AS n FROM {source}{joins}"
-        f" WHERE {condition} GROUP BY 1, 2"
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS agg_f(g TEXT, rid INTEGER, v)")
+    conn.execute("DELETE FROM temp.agg_f")
+    # rows below a document repeat (document, value) pairs; a document's own row or set does not
+    distinct = "DISTINCT" if below else ""
+    conn.execute(
+        f"INSERT INTO temp.agg_f SELECT {distinct} m.g, a.rid, {value} FROM {source}{joins}"
+        f" WHERE {column} IS NOT NULL",
+        params,
     )
     ranked = (
-        f"SELECT g, v, n FROM (SELECT g, v, n, row_number() OVER"
-        f" (PARTITION BY g ORDER BY n DESC, v ASC) AS rk FROM ({counted})) WHERE rk <= {FACET_CAP}"
+        "SELECT g, v, n FROM (SELECT g, v, n, row_number() OVER"
+        " (PARTITION BY g ORDER BY n DESC, v ASC) AS rk FROM (SELECT g, v, count(*) AS n"
+        f" FROM temp.agg_f WHERE v IS NOT NULL GROUP BY g, v)) WHERE rk <= {FACET_CAP}"
     )
     out: dict[str, FacetCounts] = {}
-    for g, v, n in conn.execute(ranked, params):
+    for g, v, n in conn.execute(ranked):
         out.setdefault(g, FacetCounts()).buckets[_key(spec, v)] = n
-    having = (
-        f"SELECT m.g, count(DISTINCT a.rid) FROM {source} WHERE {column} IS NOT NULL GROUP BY 1"
-    )
-    for g, n in conn.execute(having):
+    for g, n in conn.execute("SELECT g, count(DISTINCT rid) FROM temp.agg_f GROUP BY g"):
         out.setdefault(g, FacetCounts()).with_value = n
     return out
 
 
-def _facet_source(kind: Kind, spec: Field) -> tuple[str, str, bool]:
-    """FROM clause reaching the field, the column expression, and whether it names a set."""
+def _facet_source(kind: Kind, spec: Field) -> tuple[str, str, bool, bool]:
+    """FROM clause reaching the field, the column expression, whether it names a set, and
+    whether it reads rows below the documents."""
     if spec.level in ROOT_FIELDS[kind]:
-        return _joined(kind), root_frame(kind).column(spec), spec.multi
+        return _joined(kind), root_frame(kind).column(spec), spec.multi, False
     if spec.name in ROLLED and TABLE[kind] in ROLLUP_TABLES:
-        return _joined(kind), f'a."{rollup(spec.name)}"', True
-    return f"{_joined(kind)} {_CHILD[(kind, spec.level)]}", f'c."{spec.name}"', spec.multi
+        return _joined(kind), f'a."{rollup(spec.name)}"', True, False
+    child = _CHILD[(kind, spec.level)]
+    return f"{_joined(kind)} {child}", f'c."{spec.name}"', spec.multi, True
 
 
-def _bucket(facet: Facet, multi: bool, column: str) -> tuple[str, str, list[Any]]:
-    """The bucket expression, the row condition and their parameters (in textual order).
+def _bucket(facet: Facet, multi: bool, column: str) -> tuple[str, list[Any]]:
+    """The bucket of a row (NULL outside a histogram's range) and its parameters, in order.
     A histogram bin k holds `edges[k] <= value < edges[k + 1]` (`HistogramFacet.edges`), as the
     Elasticsearch range aggregation does."""
     if isinstance(facet, HistogramFacet):
@@ -119,10 +130,10 @@ def _bucket(facet: Facet, multi: bool, column: str) -> tuple[str, str, list[Any]
         guess = f"CAST(({column} - ?) / ? AS INTEGER)"
         # floating point may put the guess one bin off: correct it against the edges
         fixed = f"{guess} - ({column} < ? + {guess} * ?) + ({column} >= ? + ({guess} + 1) * ?)"
-        bucket = f"min(max({fixed}, 0), ?)"
-        params = [low, step, low, low, step, step, low, low, step, step, facet.bins - 1]
-        return bucket, f"{column} >= ? AND {column} < ?", [*params, facet.min, facet.max]
-    return ("mb.value" if multi else column), f"{column} IS NOT NULL", []
+        bucket = f"CASE WHEN {column} >= ? AND {column} < ? THEN min(max({fixed}, 0), ?) END"
+        fix = [low, step, low, low, step, step, low, low, step, step]
+        return bucket, [facet.min, facet.max, *fix, facet.bins - 1]
+    return ("mb.value" if multi else column), []
 
 
 def _key(spec: Field, value: Any) -> Any:

@@ -52,7 +52,7 @@ class AggregateRequest:
     scope: Scope
     facets: tuple[Facet, ...] = ()
     by_collection: bool = False  # one group per collection (cohorts), or a single group ""
-    sums: tuple[str, ...] = ()  # integer fields summed per group, e.g. study_count
+    sums: tuple[str, ...] = ()  # integer fields summed per group: study_count, series_count
 
 
 @dataclass(frozen=True)
