@@ -8,6 +8,6 @@ import pytest
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "outage: stops and restarts a private Elasticsearch mid-harvest (opt-in, "
-        "CATALOGUE_TEST_OUTAGE=1; 35-75 s on two cores)",
+        "outage: stops and restarts a private Elasticsearch mid-harvest (skip locally with "
+        "CATALOGUE_TEST_OUTAGE=0; 35-75 s on two cores)",
     )
