@@ -22,7 +22,14 @@ class DoiState(enum.StrEnum):
 
 
 class Dataset(Entity, table=True):
-    """A curated selection of records; `concept_doi` names all its versions at once."""
+    """A curated selection of records; `concept_doi` names all its versions at once.
+
+    A dataset harvested from a partner catalogue (OAI-PMH, DCAT) carries the provenance columns
+    of harvested records and the partner's own `identifier` and `landing_page`, as given; our
+    own curated datasets have `source_id` None and none of them.
+    """
+
+    __table_args__ = (UniqueConstraint("source_id", "native_id"),)
 
     slug: str = Field(unique=True, max_length=128)
     title: str = Field(max_length=1024)
@@ -31,6 +38,18 @@ class Dataset(Entity, table=True):
     concept_doi: str | None = Field(default=None, unique=True, max_length=255)
     meta: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # DataCite-shaped metadata
     query: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # a frozen cohort query
+    # -- harvested from a partner catalogue (all None for our own datasets) -------------------
+    identifier: str | None = Field(default=None, max_length=512)  # the partner's, e.g. a DOI
+    landing_page: str | None = Field(default=None, max_length=2048)
+    source_id: uuid.UUID | None = Field(default=None, foreign_key="source.id", index=True)
+    native_id: str | None = Field(default=None, max_length=512)
+    first_seen_run_id: uuid.UUID | None = Field(default=None, foreign_key="harvest_run.id")
+    last_seen_run_id: uuid.UUID | None = Field(default=None, foreign_key="harvest_run.id")
+    first_seen_at: datetime | None = optional_time()
+    last_seen_at: datetime | None = optional_time()
+    content_hash: str | None = Field(default=None, max_length=64)
+    missing_runs: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    deleted_at: datetime | None = optional_time()
 
 
 class DatasetVersion(Entity, table=True):
