@@ -12,7 +12,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from catalogue.models.base import Entity, Harvested, Visibility, utcnow  # noqa: E402
-from catalogue.models.coded import CodedValue, MappingMethod  # noqa: E402
+from catalogue.models.coded import CodedValue, CuratorDecision, MappingMethod  # noqa: E402
 from catalogue.models.datasets import Dataset, DatasetVersion, DoiState  # noqa: E402
 from catalogue.models.outbox import OutboxEntry, OutboxOp  # noqa: E402
 from catalogue.models.records import (  # noqa: E402
@@ -42,6 +42,7 @@ __all__ = [
     "INDEXED",
     "CodedValue",
     "Collection",
+    "CuratorDecision",
     "Dataset",
     "DatasetVersion",
     "DoiState",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field
 
 from catalogue.models.base import Entity, enum_field
@@ -42,3 +42,20 @@ class CodedValue(Entity, table=True):
     method: MappingMethod = enum_field(MappingMethod, MappingMethod.UNMAPPED)
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     ancestors: list[str] = Field(default_factory=list, sa_type=JSON)  # concept IRIs, closure
+
+
+class CuratorDecision(Entity, table=True):
+    """A curator's answer for one value of one field: its concept, or none (`concept_iri` NULL).
+
+    The mapper consults these before anything else; the value matches as written and in its
+    normalised form (case, accents, punctuation), as the ontology's mapper compares labels.
+    """
+
+    __tablename__ = "curator_decision"
+    __table_args__ = (UniqueConstraint("field", "original_value"),)
+
+    field: str = Field(max_length=64)
+    original_value: str = Field(max_length=1024)
+    concept_iri: str | None = Field(default=None, max_length=512)
+    decided_by: str | None = Field(default=None, max_length=255)  # the curator's identity
+    note: str = ""
