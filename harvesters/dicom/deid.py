@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import hmac
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -31,6 +29,7 @@ from catalogue.errors import ConfigurationError, SkippableHarvestError
 from catalogue.models import Sex
 from harvesters.dicom.header import CleanHeader
 from harvesters.dicom.profiles import PN_TAGS, AllowRule, Profile, load_profile
+from harvesters.pseudonyms import Pseudonymiser
 
 __all__ = [
     "DateMode",
@@ -44,8 +43,6 @@ __all__ = [
     "screen_text",
 ]
 
-MIN_SECRET_BYTES = 16
-PSEUDONYM_CHARS = 32  # hex, 128 bits: no collisions at any catalogue's scale
 REDACTED = "[removed]"
 DateMode = Literal["year", "shift"]
 
@@ -371,29 +368,23 @@ class Deidentifier:
         profile: Profile | None = None,
         missing_patient_id: Literal["error", "study"] = "error",
     ) -> None:
-        if len(secret) < MIN_SECRET_BYTES:
-            raise ConfigurationError(f"the pseudonym secret needs {MIN_SECRET_BYTES}+ bytes")
+        keys = Pseudonymiser(secret)  # (raises ConfigurationError for a short secret)
         if date_mode not in get_args(DateMode):
             raise ConfigurationError("date_mode must be 'year' or 'shift'")
         self.profile = profile or load_profile()
         self.date_mode = date_mode
         self.missing_patient_id = missing_patient_id
-        self._mac = hmac.new(secret, digestmod=hashlib.sha256)
+        self._keys = keys
 
     def pseudonym(self, kind: str, value: str) -> str:
         """The keyed pseudonym of `value` in the domain `kind` ("subject", "study", "series")."""
-        return self._digest(kind, value).hex()[:PSEUDONYM_CHARS]
+        return self._keys.pseudonym(kind, value)
 
     def date_shift(self, subject: str) -> int:
         """Days the dates of `subject` (its pseudonym) move in shift mode; never 0."""
-        digest = self._digest("date-shift", subject)
+        digest = self._keys.digest("date-shift", subject)
         days = int.from_bytes(digest[:4], "big") % self.profile.max_shift_days + 1
         return days if digest[4] & 1 else -days
-
-    def _digest(self, kind: str, value: str) -> bytes:
-        mac = self._mac.copy()
-        mac.update(kind.encode("ascii") + b"\0" + value.encode("utf-8", "surrogatepass"))
-        return mac.digest()
 
     def clean(self, ds: Dataset) -> CleanHeader:
         """The de-identified header of `ds` (from a file, DICOM JSON or a C-FIND response).
