@@ -92,6 +92,75 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of the node."
     )
+    auth_issuer: str | None = Field(
+        None, description="Expected `iss` of bearer tokens (JWT); unset: the issuer is not checked."
+    )
+    auth_audience: str | None = Field(
+        None, description="Expected `aud` of bearer tokens; unset: tokens carrying one are refused."
+    )
+    auth_jwks_file: Path | None = Field(
+        None, description="JWKS file holding the issuer's public keys (bearer tokens)."
+    )
+    auth_jwks_url: AnyHttpUrl | None = Field(
+        None, description="JWKS URL of the issuer (fetched, cached five minutes)."
+    )
+    auth_hs256_secret: SecretStr | None = Field(
+        None,
+        description="Shared HS256 secret for bearer tokens (32 bytes or more), when the issuer "
+        "has no key pair. One of the JWKS file, JWKS URL or secret enables bearer tokens.",
+    )
+    auth_leeway_seconds: int = Field(
+        30, ge=0, le=300, description="Clock skew tolerated on `exp`, `nbf` and `iat`."
+    )
+    auth_max_token_lifetime_seconds: int = Field(
+        86_400,
+        ge=60,
+        description="Bearer tokens living longer than this (`exp - iat`) are refused.",
+    )
+    auth_roles_claim: str = Field(
+        "roles",
+        description="Token claim listing roles: `admin`, `researcher`, `curator:<site-slug>`.",
+    )
+    auth_groups_claim: str = Field(
+        "groups", description="Token claim listing the groups grants can be made to."
+    )
+    api_key_max_days: int = Field(
+        365, ge=1, description="Longest lifetime of an API key for a platform client (days)."
+    )
+    rate_limit_per_minute: int = Field(
+        600,
+        ge=0,
+        description="Requests per minute per identity (per address when anonymous); 0: no limit.",
+    )
+    rate_limit_burst: int = Field(
+        60, ge=1, description="Requests an identity may make at once before the rate applies."
+    )
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted (bytes)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins browsers may call the API from (JSON list; `["*"]` for any).',
+    )
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at `/metrics`.")
+    ready_max_index_lag_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="`/ready` fails when the oldest outbox entry waiting for the index is older.",
+    )
+    log_json: bool = Field(
+        False, description="Write logs as JSON lines (with trace ids) instead of plain text."
+    )
+    otel_enabled: bool = Field(
+        False,
+        description="Export OpenTelemetry traces over OTLP/HTTP (needs the `telemetry` extra).",
+    )
+    otel_endpoint: AnyHttpUrl | None = Field(
+        None, description="OTLP/HTTP traces endpoint; unset: the exporter's standard default."
+    )
+    otel_service_name: str = Field(
+        "imaging-catalogue", description="`service.name` of the exported traces."
+    )
 
     @field_validator("data_dir")
     @classmethod
