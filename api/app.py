@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from api import errors
 from api.graphql.schema import Context, schema
 from catalogue import __version__
 from catalogue.checks import health
+from catalogue.search import Indexer, SearchService, backend_from_settings
 from catalogue.services.overview import OverviewService
 from catalogue.settings import Settings
 from catalogue.store import Store
@@ -23,15 +25,33 @@ from catalogue.store import Store
 WEB_ROOT = Path(__file__).parent.parent / "web" / "static"
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    """Build a node. The store is created from settings unless one is passed in (tests, CLI)."""
+def create_app(
+    settings: Settings, store: Store | None = None, *, index_in_background: bool = True
+) -> FastAPI:
+    """Build a node. The store is created from settings unless one is passed in (tests, CLI).
+    A serving node drains the outbox into the search index in a background thread."""
     store = store or Store(settings.store_url, settings.base_iri)
     overview = OverviewService(store, settings.suppression_threshold)
+    backend = backend_from_settings(settings)
+    search = SearchService(store, backend, settings.suppression_threshold)
+    indexer = Indexer(store, backend)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        store.dispose()
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=indexer.run, args=(stop, settings.index_interval_s), name="indexer", daemon=True
+        )
+        if index_in_background:
+            worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker.is_alive():
+                worker.join(timeout=30)
+            backend.close()
+            store.dispose()
 
     app = FastAPI(
         title=settings.node_name,
@@ -41,6 +61,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.search = search
+    app.state.indexer = indexer
     errors.install(app)
 
     @app.get("/health", tags=["node"], summary="Store and search reachability")

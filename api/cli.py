@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from catalogue import __version__
@@ -18,8 +26,15 @@ from catalogue.checks import (
     check_sources,
     check_store,
 )
-from catalogue.errors import CatalogueError, ConfigurationError, HarvestError
+from catalogue.errors import (
+    CatalogueError,
+    ConfigurationError,
+    ConflictError,
+    HarvestError,
+    SearchUnavailableError,
+)
 from catalogue.models import HarvestRun, RunStatus
+from catalogue.search import Indexer, backend_from_settings
 from catalogue.services.ingest import DeletionPolicy, IngestService
 from catalogue.settings import Settings, load_settings, settings_table
 from catalogue.sources import SourceSpec, load_sources
@@ -36,6 +51,8 @@ app = typer.Typer(
 )
 sources_app = typer.Typer(help="List and check the configured sources.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
+index_app = typer.Typer(help="Inspect, update and rebuild the search index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
 console = Console()
 errors = Console(stderr=True)
 
@@ -152,6 +169,7 @@ def demo(
     settings = load_settings(**{**ctx.obj, "sources_file": sources}, host=host, port=port)
     runs = _harvest(settings, store, _sources(settings), full=False)
     _print_runs(runs)
+    _catch_up(settings, store)
     if serve_it:
         _run_server(settings, store)
 
@@ -209,8 +227,10 @@ def harvest(
         raise ConfigurationError(
             f"no source named {name!r} (sources: {known})" if name else "no enabled sources"
         )
-    runs = _harvest(settings, _prepare(settings), chosen, full=full)
+    store = _prepare(settings)
+    runs = _harvest(settings, store, chosen, full=full)
     _print_runs(runs)
+    _catch_up(settings, store)
     if any(run is None or run.status is not RunStatus.SUCCEEDED for _, run in runs):
         raise typer.Exit(1)
 
@@ -250,6 +270,17 @@ def _harvest(
     return runs
 
 
+def _catch_up(settings: Settings, store: Store) -> None:
+    """Index what the harvest changed; an engine outage only postpones it (the outbox keeps it)."""
+    try:
+        report = Indexer(store, backend_from_settings(settings)).drain()
+    except SearchUnavailableError as exc:
+        errors.print(f"[yellow]index not updated:[/] {exc.message}", highlight=False)
+        return
+    if report.busy:
+        console.print("a serving node is indexing these changes")
+
+
 def _print_runs(runs: list[tuple[SourceSpec, HarvestRun | None]]) -> None:
     table = Table(
         "source", "status", "seen", "added", "updated", "unchanged", "deleted", "failed", "seconds"
@@ -276,21 +307,59 @@ def _print_runs(runs: list[tuple[SourceSpec, HarvestRun | None]]) -> None:
             console.print(f"  {spec.name}{where}: {error['reason']}", highlight=False)
 
 
-@app.command()
-def index(ctx: typer.Context) -> None:
-    """Bring the search index up to date with the store (drains the outbox)."""
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from catalogue.models import OutboxEntry
-
-    settings = _settings(ctx)
-    store = _prepare(settings)
-    with store.session() as session:
-        pending = session.exec(select(func.count()).select_from(OutboxEntry)).one()
-    raise ConfigurationError(
-        f"no search indexer is installed in this version ({pending} change(s) wait in the outbox)"
+@index_app.command("status")
+def index_status(ctx: typer.Context) -> None:
+    """Show the search backend, the outbox lag and the documents indexed."""
+    status = _indexer(_settings(ctx)).status()
+    table = Table("backend", "pending", "lag", "index", "documents", "size")
+    documents = ", ".join(f"{kind} {n}" for kind, n in sorted(status.documents.items()))
+    size = f"{status.size_bytes / 2**20:.1f} MiB" if status.size_bytes is not None else ""
+    table.add_row(
+        status.backend,
+        str(status.pending),
+        f"{status.lag_seconds:.0f} s",
+        status.index or "",
+        documents,
+        size,
     )
+    console.print(table)
+    if status.error:
+        errors.print(f"[red]search engine:[/] {status.error}", highlight=False)
+        raise typer.Exit(1)
+
+
+@index_app.command("drain")
+def index_drain(ctx: typer.Context) -> None:
+    """Apply the changes waiting in the outbox to the search index."""
+    report = _indexer(_settings(ctx)).drain()
+    if report.busy:
+        raise ConflictError("another indexer is running: try again when it has finished")
+    console.print(
+        f"applied {report.entries} change(s): {report.documents} document(s) written, "
+        f"{report.deletions} deleted"
+    )
+
+
+@index_app.command("rebuild")
+def index_rebuild(ctx: typer.Context) -> None:
+    """Rebuild the index from the store into a new index and swap it in (no downtime)."""
+    indexer = _indexer(_settings(ctx))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("rebuilding the search index", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        report = indexer.rebuild(advance)
+    console.print(
+        f"rebuilt {indexer.backend.name}: {report.subjects} subject(s), "
+        f"{report.documents} document(s); {report.drained.entries} later change(s) applied"
+    )
+
+
+def _indexer(settings: Settings) -> Indexer:
+    return Indexer(_prepare(settings), backend_from_settings(settings))
 
 
 @sources_app.command("list")

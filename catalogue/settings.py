@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
         description="Prefix of the index names and aliases this node owns.",
     )
+    index_interval_s: float = Field(
+        2.0,
+        gt=0,
+        description="How often a serving node drains the outbox into the search index (seconds); "
+        "it backs off while the engine is down.",
+    )
     host: str = Field("127.0.0.1", description="Address `catalogue serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `catalogue serve` listens on.")
     graphiql: bool = Field(True, description="Serve the GraphiQL explorer at `/graphql`.")

@@ -170,3 +170,29 @@ def test_demo_harvests_the_sample_export_then_changes_nothing(tmp_path: Path) ->
     assert seen > 100
     assert (added, updated) == (0, 0)
     assert unchanged == 1  # only the collection record: every series was `Seen`, not re-read
+
+
+def test_harvest_indexes_and_index_commands_report_and_rebuild(tmp_path: Path) -> None:
+    data = str(tmp_path / "var")
+    assert run("--data-dir", data, "demo", "--no-serve").returncode == 0
+    status = run("--data-dir", data, "index", "status")
+    assert status.returncode == 0, status.stderr
+    row = next(line for line in status.stdout.splitlines() if "embedded" in line)
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert cells[1] == "0"  # the harvest drained the outbox it filled
+    assert "subjects" in cells[4] and "series" in cells[4]
+    rebuilt = run("--data-dir", data, "index", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "rebuilt embedded:" in rebuilt.stdout
+    assert run("--data-dir", data, "index", "drain").stdout.startswith("applied 0 change(s)")
+
+
+def test_index_status_says_when_the_engine_is_down(tmp_path: Path) -> None:
+    env = {
+        "CATALOGUE_SEARCH_BACKEND": "elasticsearch",
+        "CATALOGUE_ELASTICSEARCH_URL": f"http://127.0.0.1:{_free_port()}",
+    }
+    status = run("--data-dir", str(tmp_path / "var"), "index", "status", env=env)
+    assert status.returncode == 1
+    assert "search engine:" in status.stderr
+    assert "Traceback" not in status.stderr
