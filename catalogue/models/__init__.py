@@ -20,7 +20,6 @@ from catalogue.models.access import (  # noqa: E402
     RevokedToken,
 )
 from catalogue.models.base import Entity, Harvested, Visibility, utcnow  # noqa: E402
-from catalogue.models.changes import ChangeEntry  # noqa: E402
 from catalogue.models.coded import CodedValue, CuratorDecision, MappingMethod  # noqa: E402
 from catalogue.models.datasets import Dataset, DatasetVersion, DoiState  # noqa: E402
 from catalogue.models.outbox import OutboxEntry, OutboxOp  # noqa: E402
@@ -47,21 +46,11 @@ INDEXED: dict[type[SQLModel], str] = {
     Dataset: "dataset",
 }
 
-#: Harvested record types the change feed publishes to peers (datasets have their own exports).
-PUBLISHED: dict[type[SQLModel], str] = {
-    Collection: "collection",
-    Subject: "subject",
-    ImagingStudy: "imaging_study",
-    Series: "series",
-}
-
 __all__ = [
     "INDEXED",
-    "PUBLISHED",
     "AccessGrant",
     "ApiKey",
     "AuditEntry",
-    "ChangeEntry",
     "CodedValue",
     "Collection",
     "CuratorDecision",
