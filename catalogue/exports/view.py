@@ -1,0 +1,189 @@
+"""What every export describes: a public view of one dataset, or of one of its versions.
+
+Serialisers read only this view, never the store, so each format is a pure function of it. The
+view is built from the curated `meta` (DataCite JSON `attributes`) the publishing service keeps;
+nothing here reads the harvested records, so no subject-level value can reach an export.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from catalogue.errors import NotFoundError
+from catalogue.models import Dataset, DatasetVersion, DoiState
+
+#: DOI states whose landing page resolves for everybody (reserved and draft stay private).
+RESOLVABLE = frozenset({DoiState.REGISTERED, DoiState.FINDABLE, DoiState.HIDDEN})
+#: DOI states listed in catalogue-wide exports (the DCAT catalogue, OAI-PMH).
+LISTED = frozenset({DoiState.FINDABLE})
+
+
+@dataclass(frozen=True)
+class Node:
+    """The publishing node: its base URL and name (the default publisher)."""
+
+    base_url: str
+    name: str
+
+
+@dataclass(frozen=True)
+class VersionLink:
+    iri: str
+    version: str
+    doi: str | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AccessCondition:
+    """Who may request the images of one site, and how."""
+
+    site: str
+    conditions: str
+    url: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetView:
+    """One dataset (`version` None: the concept, all versions) or one version of it."""
+
+    node: Node
+    iri: str
+    dataset_id: uuid.UUID
+    title: str
+    description: str
+    attributes: Mapping[str, Any]
+    state: DoiState
+    modified: datetime
+    doi: str | None = None
+    version: str | None = None
+    published_at: datetime | None = None
+    deleted_at: datetime | None = None
+    concept_iri: str | None = None  # for a version: its dataset
+    concept_doi: str | None = None
+    versions: Sequence[VersionLink] = field(default_factory=tuple)
+    member_count: int | None = None
+
+    @property
+    def is_concept(self) -> bool:
+        return self.version is None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def doi_url(self) -> str | None:
+        return f"https://doi.org/{self.doi}" if self.doi else None
+
+    @property
+    def cite_as(self) -> str:
+        """The persistent identifier to cite: the DOI when there is one, else the IRI."""
+        return self.doi_url or self.iri
+
+    @property
+    def access_conditions(self) -> list[AccessCondition]:
+        raw = self.attributes.get("accessConditions") or []
+        return [
+            AccessCondition(
+                site=str(item.get("site", "")),
+                conditions=str(item.get("conditions", "")),
+                url=item.get("url"),
+                contact=item.get("contact"),
+            )
+            for item in raw
+            if isinstance(item, Mapping)
+        ]
+
+
+def dataset_iri(node: Node, dataset_id: uuid.UUID) -> str:
+    return f"{node.base_url.rstrip('/')}/id/dataset/{dataset_id}"
+
+
+def dataset_view(session: Session, node: Node, dataset: Dataset) -> DatasetView:
+    """The concept: the dataset's current metadata, and every published version."""
+    versions = _published_versions(session, dataset.id)
+    return DatasetView(
+        node=node,
+        iri=dataset.iri or dataset_iri(node, dataset.id),
+        dataset_id=dataset.id,
+        title=dataset.title,
+        description=dataset.description,
+        attributes=dataset.meta or {},
+        state=dataset.state,
+        modified=dataset.updated_at,
+        doi=dataset.concept_doi,
+        published_at=versions[0].published_at if versions else None,
+        deleted_at=dataset.deleted_at,
+        concept_doi=dataset.concept_doi,
+        versions=tuple(_link(v) for v in versions),
+        member_count=None,
+    )
+
+
+def version_view(session: Session, node: Node, version: DatasetVersion) -> DatasetView:
+    """One version: its frozen metadata and members, linked to its dataset and siblings."""
+    dataset = session.get(Dataset, version.dataset_id)
+    if dataset is None:
+        raise NotFoundError("no such dataset")
+    concept = dataset_view(session, node, dataset)
+    return DatasetView(
+        node=node,
+        iri=version.iri or "",
+        dataset_id=dataset.id,
+        title=version.meta.get("titles", [{}])[0].get("title") or dataset.title,
+        description=dataset.description,
+        attributes=version.meta or dataset.meta or {},
+        state=version.state,
+        modified=version.updated_at,
+        doi=version.doi,
+        version=version.version,
+        published_at=version.published_at,
+        deleted_at=dataset.deleted_at,
+        concept_iri=concept.iri,
+        concept_doi=dataset.concept_doi,
+        versions=concept.versions,
+        member_count=len(version.members),
+    )
+
+
+def load_view(session: Session, node: Node, kind: str, entity_id: uuid.UUID) -> DatasetView:
+    """The view behind `/id/{kind}/{id}`; `NotFoundError` unless it may resolve publicly."""
+    view: DatasetView | None = None
+    if kind == "dataset":
+        dataset = session.get(Dataset, entity_id)
+        if dataset is not None and dataset.source_id is None:
+            view = dataset_view(session, node, dataset)
+    elif kind == "dataset_version":
+        version = session.get(DatasetVersion, entity_id)
+        if version is not None:
+            view = version_view(session, node, version)
+    if view is None or not (view.deleted or view.state in RESOLVABLE):
+        raise NotFoundError(f"no published {kind.replace('_', ' ')} {entity_id}")
+    return view
+
+
+def _published_versions(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
+    rows = session.exec(
+        select(DatasetVersion)
+        .where(DatasetVersion.dataset_id == dataset_id)
+        .where(col(DatasetVersion.state).in_(RESOLVABLE))
+        .order_by(col(DatasetVersion.published_at).desc(), col(DatasetVersion.version).desc())
+    )
+    return list(rows)
+
+
+def _link(version: DatasetVersion) -> VersionLink:
+    return VersionLink(
+        iri=version.iri or "",
+        version=version.version,
+        doi=version.doi,
+        published_at=version.published_at,
+    )
