@@ -84,8 +84,24 @@ class SeriesRecord(_Record):
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
-Record = CollectionRecord | SubjectRecord | StudyRecord | SeriesRecord
-RecordKind = Literal["collection", "subject", "study", "series"]
+class DatasetRecord(_Record):
+    """A dataset described by a partner catalogue (OAI-PMH, DCAT), at dataset level only.
+
+    `identifier` and `landing_page` are the partner's, kept as given (a DOI stays the partner's
+    DOI); `meta` is DataCite-shaped (the `attributes` of DataCite JSON). Names of creators and
+    contacts are the partner's public metadata, not patient data.
+    """
+
+    kind: Literal["dataset"] = "dataset"
+    title: str = Field(min_length=1)
+    description: str = ""
+    identifier: str | None = None
+    landing_page: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+Record = CollectionRecord | SubjectRecord | StudyRecord | SeriesRecord | DatasetRecord
+RecordKind = Literal["collection", "subject", "study", "series", "dataset"]
 
 
 class Seen(BaseModel):
@@ -106,4 +122,15 @@ class Checkpoint(BaseModel):
     cursor: Cursor
 
 
-Item = Record | Seen | Checkpoint
+class Deleted(BaseModel):
+    """The source says a record is gone (an OAI-PMH header with status "deleted"): the runner
+    soft-deletes it at once, whether or not the run is complete."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: RecordKind
+    native_id: NativeId
+    cursor: Cursor = None
+
+
+Item = Record | Seen | Checkpoint | Deleted

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 from catalogue.errors import ConfigurationError, FatalHarvestError, HarvestError
 from catalogue.models import HarvestRun, RunStatus
-from catalogue.records import Checkpoint, Cursor, Record, RecordKind, Seen
+from catalogue.records import Checkpoint, Cursor, Deleted, Record, RecordKind, Seen
 from catalogue.services.ingest import DeletionPolicy, IngestService, RunHandle
 from catalogue.sources import SourceSpec
 from harvesters.base import HarvestContext, Harvester, Report
@@ -33,7 +33,7 @@ Progress = Callable[[int], None]
 class _Walk:
     seen: dict[RecordKind, set[str]]
     cursor: Cursor
-    pending: list[Record]
+    pending: list[Record | Deleted]
     items: int = 0
 
 
@@ -82,7 +82,7 @@ class Runner:
         handle = self.ingest.start_run(spec.name, spec.kind, self.site)
         since = None if full else handle.since
         walk = _Walk(
-            seen={"collection": set(), "subject": set(), "study": set(), "series": set()},
+            seen={kind: set() for kind in get_args(RecordKind)},
             cursor=since,
             pending=[],
         )
@@ -122,7 +122,8 @@ class Runner:
             if isinstance(item, Checkpoint):
                 walk.cursor = item.cursor
                 continue
-            walk.seen[item.kind].add(item.native_id)
+            if not isinstance(item, Deleted):  # a deletion is written, not counted as seen
+                walk.seen[item.kind].add(item.native_id)
             if isinstance(item, Seen):
                 continue
             if item.cursor is not None:

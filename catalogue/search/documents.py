@@ -175,7 +175,7 @@ class Dumper:
         dump = Dump()
         for i in ids:
             d = found.get(i)
-            if d is None:
+            if d is None or d.deleted_at is not None:  # a partner's dataset it deleted
                 dump.deletes.append(("datasets", str(i)))
                 continue
             body = {

@@ -11,7 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -20,6 +20,8 @@ from catalogue.errors import NotFoundError
 from catalogue.models import (
     CodedValue,
     Collection,
+    Dataset,
+    DoiState,
     Harvested,
     HarvestRun,
     ImagingStudy,
@@ -33,6 +35,8 @@ from catalogue.models import (
 from catalogue.records import (
     CollectionRecord,
     Cursor,
+    DatasetRecord,
+    Deleted,
     Record,
     RecordKind,
     SeriesRecord,
@@ -40,18 +44,23 @@ from catalogue.records import (
 )
 from catalogue.store import Store
 
-MODELS: dict[RecordKind, type[Harvested]] = {
+# A harvested dataset is a `Dataset` with provenance columns (our own have none of them).
+Model = type[Harvested] | type[Dataset]
+MODELS: dict[RecordKind, Model] = {
     "collection": Collection,
     "subject": Subject,
     "study": ImagingStudy,
     "series": Series,
+    "dataset": Dataset,
 }
 PARENTS: dict[RecordKind, tuple[RecordKind, ...]] = {
     "collection": (),
     "subject": ("collection",),
     "study": ("collection", "subject"),
     "series": ("collection", "subject", "study"),
+    "dataset": (),
 }
+WRITE_ORDER: tuple[RecordKind, ...] = ("collection", "subject", "study", "series", "dataset")
 MAX_STORED_ERRORS = 1000
 SUBJECT_CODED = {"species": "species", "diagnoses": "diagnosis"}
 
@@ -66,7 +75,13 @@ class RunHandle:
     since: Cursor
     ids: dict[tuple[RecordKind, str], uuid.UUID] = field(default_factory=dict)
     counts: dict[str, int] = field(
-        default_factory=lambda: {"added": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        default_factory=lambda: {
+            "added": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "failed": 0,
+            "deleted": 0,
+        }
     )
 
 
@@ -108,11 +123,14 @@ class IngestService:
             session.add(run)
             return RunHandle(run_id=run.id, source_id=row.id, site_id=site.id, since=since)
 
-    def write(self, handle: RunHandle, records: Sequence[Record]) -> list[tuple[str, str]]:
-        """Upsert a batch in one transaction; returns `(native_id, reason)` for records refused."""
+    def write(
+        self, handle: RunHandle, records: Sequence[Record | Deleted]
+    ) -> list[tuple[str, str]]:
+        """Upsert a batch (and soft-delete what the source said is gone) in one transaction;
+        returns `(native_id, reason)` for records refused."""
         refused: list[tuple[str, str]] = []
         with self.store.session() as session:
-            for kind in ("collection", "subject", "study", "series"):
+            for kind in WRITE_ORDER:
                 batch = [r for r in records if r.kind == kind]
                 if batch:
                     refused += self._upsert(session, handle, kind, batch)
@@ -120,20 +138,31 @@ class IngestService:
         return refused
 
     def _upsert(
-        self, session: Session, handle: RunHandle, kind: RecordKind, records: Sequence[Record]
+        self,
+        session: Session,
+        handle: RunHandle,
+        kind: RecordKind,
+        items: Sequence[Record | Deleted],
     ) -> list[tuple[str, str]]:
         model = MODELS[kind]
-        latest = {r.native_id: r for r in records}  # a batch may repeat a parent
+        latest = {r.native_id: r for r in items}  # a batch may repeat a parent; the last wins
         existing = {
             row.native_id: row
-            for row in session.exec(
-                select(model).where(
-                    model.source_id == handle.source_id, col(model.native_id).in_(list(latest))
-                )
+            for row in _select(
+                session,
+                model,
+                model.source_id == handle.source_id,
+                col(model.native_id).in_(list(latest)),
             )
         }
         refused: list[tuple[str, str]] = []
         for native_id, record in latest.items():
+            if isinstance(record, Deleted):
+                gone = existing.get(native_id)
+                if gone is not None and gone.deleted_at is None:
+                    gone.deleted_at, gone.last_seen_run_id = utcnow(), handle.run_id
+                    handle.counts["deleted"] += 1
+                continue
             parents = self._parents(session, handle, record)
             if isinstance(parents, str):
                 refused.append((native_id, parents))
@@ -147,8 +176,8 @@ class IngestService:
                 values = {
                     **_fields(record),
                     **parents,
+                    **_catalogue_values(handle, record),
                     "content_hash": digest,
-                    "deidentification_profile": record.deidentification_profile,
                     "last_seen_run_id": handle.run_id,
                     "last_seen_at": utcnow(),
                     "deleted_at": None,
@@ -230,6 +259,7 @@ class IngestService:
                     run.deleted = self._delete_missing(
                         session, handle, seen, total_seen, policy, run
                     )
+            run.deleted += handle.counts["deleted"]
             run.status, run.complete, run.finished_at = status, complete, utcnow()
             run.seen, run.failed = total_seen, len(failures)
             run.added, run.updated = handle.counts["added"], handle.counts["updated"]
@@ -267,7 +297,7 @@ class IngestService:
             ]
             return 0
         deleted = 0
-        for kind in ("series", "study", "subject", "collection"):
+        for kind in reversed(WRITE_ORDER):
             deleted += _mark_missing(session, handle, MODELS[kind], seen.get(kind, set()), policy)
         return deleted
 
@@ -275,7 +305,7 @@ class IngestService:
 def _mark_missing(
     session: Session,
     handle: RunHandle,
-    model: type[Harvested],
+    model: Model,
     seen: set[str],
     policy: DeletionPolicy,
 ) -> int:
@@ -303,15 +333,29 @@ def _mark_missing(
         )
     now = utcnow()
     for chunk in _chunks(doomed):
-        for row in session.exec(select(model).where(col(model.id).in_(chunk))):
+        for row in _select(session, model, col(model.id).in_(chunk)):
             row.missing_runs += 1
             row.deleted_at = now
     return len(doomed)
 
 
+def _select(session: Session, model: Model, *where: Any) -> list[Harvested | Dataset]:
+    """Rows of either kind of model (mypy sees only the base the two share otherwise)."""
+    return cast(list[Harvested | Dataset], list(session.exec(select(model).where(*where))))
+
+
 def _chunks(ids: Sequence[uuid.UUID], size: int = 500) -> Iterable[Sequence[uuid.UUID]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def _catalogue_values(handle: RunHandle, record: Record) -> dict[str, Any]:
+    """Columns the catalogue fills, not the record: a harvested dataset gets a stable slug and
+    is findable (its partner publishes it); other records name their de-identification."""
+    if isinstance(record, DatasetRecord):
+        key = hashlib.sha256(f"{handle.source_id}\n{record.native_id}".encode()).hexdigest()
+        return {"slug": f"partner-{key[:24]}", "state": DoiState.FINDABLE}
+    return {"deidentification_profile": record.deidentification_profile}
 
 
 def _fields(record: Record) -> dict[str, Any]:
