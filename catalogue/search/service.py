@@ -12,13 +12,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlmodel import col
 
 from catalogue.access import Identity
 from catalogue.errors import ErrorDetail, SearchUnavailableError, ValidationError
-from catalogue.models import Collection, Site
+from catalogue.grants import collection_access
 from catalogue.search._summary import (
     CollectionInfo,
     FacetResult,
@@ -50,7 +48,6 @@ from catalogue.search.suppression import (
     Count,
     Policy,
     Table,
-    access_of,
     dataset_states,
 )
 from catalogue.settings import Settings
@@ -154,28 +151,16 @@ class SearchService:
     def collections(self, identity: Identity) -> list[CollectionInfo]:
         """Live collections with what `identity` may learn from each, read from the store on
         every call: the index may lag behind a visibility change, access never does."""
-        query = (
-            sa.select(
-                col(Collection.id),
-                col(Collection.title),
-                col(Collection.visibility),
-                col(Site.slug),
-                col(Site.name),
-            )
-            .join(Site, col(Site.id) == col(Collection.site_id))
-            .where(col(Collection.deleted_at).is_(None))
-            .order_by(col(Site.slug), col(Collection.title), col(Collection.id))
-        )
         with self.store.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = collection_access(conn, identity)
         return [
-            CollectionInfo(str(i), title, slug, name, vis, access_of(identity, vis))
-            for i, title, vis, slug, name in rows
+            CollectionInfo(str(c.id), c.title, c.site_slug, c.site_name, c.visibility, c.access)
+            for c in rows
         ]
 
     # -- internals ------------------------------------------------------------------------------
     def _scope(self, identity: Identity, colls: list[CollectionInfo], wanted: set[Access]) -> Scope:
-        if "admin" in identity.roles:
+        if identity.is_admin:
             return Scope(collections=None, dataset_states=None)
         ids = frozenset(c.id for c in colls if c.access in wanted)
         return Scope(collections=ids, dataset_states=dataset_states(identity))

@@ -18,33 +18,31 @@ chosen and ordered by what the caller may see, never by hidden parts.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
-from catalogue.access import Identity, can_list, counts_exact
+from catalogue.access import Access, Identity, access_to
 from catalogue.models import DoiState, Visibility
 
-
-class Access(enum.StrEnum):
-    RECORDS = "records"  # hits and exact counts
-    COUNTS = "counts"  # suppressed counts only, never hits
-    NONE = "none"  # not even counted
+__all__ = ["Access", "Count", "Policy", "Table", "access_of", "dataset_states"]
 
 
-def access_of(identity: Identity, visibility: Visibility) -> Access:
-    """What `identity` may learn from a collection, from the rules in `catalogue.access`."""
-    if not can_list(identity, visibility):
-        return Access.NONE
-    return Access.RECORDS if counts_exact(identity, visibility) else Access.COUNTS
+def access_of(
+    identity: Identity,
+    visibility: Visibility,
+    site_slug: str | None = None,
+    granted: Access | None = None,
+) -> Access:
+    """What `identity` may learn from a collection: the rules of `catalogue.access`."""
+    return access_to(identity, visibility, site_slug, granted)
 
 
 def dataset_states(identity: Identity) -> frozenset[str] | None:
     """Dataset states `identity` may find: findable ones, or all for administrators."""
-    return None if "admin" in identity.roles else frozenset({DoiState.FINDABLE.value})
+    return None if identity.is_admin else frozenset({DoiState.FINDABLE.value})
 
 
 class Count(BaseModel):

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from catalogue.access import Identity, can_list, counts_exact
+from catalogue.access import Access, Identity
+from catalogue.grants import collection_access
 from catalogue.models import Collection, ImagingStudy, Series, Site, Subject, Visibility
 from catalogue.store import Store
 
@@ -83,8 +84,13 @@ class OverviewService:
         )
         if site_slug is not None:
             query = query.where(Site.slug == site_slug)
-        rows = [(c, slug) for c, slug in session.exec(query) if can_list(identity, c.visibility)]
-        ids = [c.id for c, _ in rows]
+        access = {a.id: a.access for a in collection_access(session.connection(), identity)}
+        rows = [
+            (c, slug, access[c.id])
+            for c, slug in session.exec(query)
+            if access.get(c.id, Access.NONE) is not Access.NONE
+        ]
+        ids = [c.id for c, _, _ in rows]
         subjects = _count_by_collection(session, Subject, ids)
         studies = _count_by_collection(session, ImagingStudy, ids)
         series = _count_by_collection(session, Series, ids)
@@ -97,15 +103,15 @@ class OverviewService:
                 visibility=c.visibility,
                 site_slug=slug,
                 access_url=c.access_url,
-                subjects=self._count(identity, c.visibility, subjects.get(c.id, 0)),
-                studies=self._count(identity, c.visibility, studies.get(c.id, 0)),
-                series=self._count(identity, c.visibility, series.get(c.id, 0)),
+                subjects=self._count(level, subjects.get(c.id, 0)),
+                studies=self._count(level, studies.get(c.id, 0)),
+                series=self._count(level, series.get(c.id, 0)),
             )
-            for c, slug in rows
+            for c, slug, level in rows
         ]
 
-    def _count(self, identity: Identity, visibility: Visibility, value: int) -> Count:
-        if counts_exact(identity, visibility) or value == 0 or value >= self.threshold:
+    def _count(self, level: Access, value: int) -> Count:
+        if level is Access.RECORDS or value == 0 or value >= self.threshold:
             return Count(value=value)
         return Count(value=None, suppressed=True, threshold=self.threshold)
 

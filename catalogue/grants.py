@@ -1,0 +1,189 @@
+"""What one caller may learn from each collection, read live from the store, and the grants that
+raise it. Every service that answers about records or counts asks `collection_access` (the index
+may lag behind a visibility change or a grant; access never does).
+
+Only admins and the curators of a collection's site grant or revoke access to it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.engine import Connection
+from sqlmodel import col, select
+
+from catalogue.access import Access, Identity, access_to
+from catalogue.errors import ErrorDetail, NotFoundError, PermissionDeniedError, ValidationError
+from catalogue.models import (
+    AccessGrant,
+    Collection,
+    GrantLevel,
+    PrincipalKind,
+    Site,
+    Visibility,
+    utcnow,
+)
+from catalogue.store import Store
+
+
+@dataclass(frozen=True)
+class CollectionAccess:
+    id: uuid.UUID
+    title: str
+    visibility: Visibility
+    site_slug: str
+    site_name: str
+    access: Access
+
+
+def collection_access(conn: Connection, identity: Identity) -> list[CollectionAccess]:
+    """Every live collection with what `identity` may learn from it, in a stable order."""
+    query = (
+        sa.select(
+            col(Collection.id),
+            col(Collection.title),
+            col(Collection.visibility),
+            col(Site.slug),
+            col(Site.name),
+        )
+        .join(Site, col(Site.id) == col(Collection.site_id))
+        .where(col(Collection.deleted_at).is_(None))
+        .order_by(col(Site.slug), col(Collection.title), col(Collection.id))
+    )
+    granted = granted_levels(conn, identity)
+    return [
+        CollectionAccess(i, title, vis, slug, name, access_to(identity, vis, slug, granted.get(i)))
+        for i, title, vis, slug, name in conn.execute(query).all()
+    ]
+
+
+def readable_collections(conn: Connection, identity: Identity) -> frozenset[uuid.UUID]:
+    """Collections whose records `identity` may read."""
+    return frozenset(c.id for c in collection_access(conn, identity) if c.access is Access.RECORDS)
+
+
+def granted_levels(conn: Connection, identity: Identity) -> dict[uuid.UUID, Access]:
+    """The highest live grant `identity` holds on each collection."""
+    principals = identity.principals()
+    if not principals:
+        return {}
+    match = sa.or_(
+        *(
+            sa.and_(col(AccessGrant.principal_kind) == kind, col(AccessGrant.principal) == name)
+            for kind, name in principals
+        )
+    )
+    live = sa.or_(col(AccessGrant.expires_at).is_(None), col(AccessGrant.expires_at) > utcnow())
+    rows = conn.execute(
+        sa.select(col(AccessGrant.collection_id), col(AccessGrant.level)).where(match, live)
+    ).all()
+    levels: dict[uuid.UUID, Access] = {}
+    for collection_id, level in rows:
+        if levels.get(collection_id) is not Access.RECORDS:
+            levels[collection_id] = Access(GrantLevel(level).value)
+    return levels
+
+
+class GrantView(BaseModel):
+    id: uuid.UUID
+    collection_id: uuid.UUID
+    principal_kind: PrincipalKind
+    principal: str
+    level: GrantLevel
+    granted_by: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class GrantService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def grant(
+        self,
+        identity: Identity,
+        collection_id: uuid.UUID,
+        principal: tuple[PrincipalKind, str],
+        level: GrantLevel,
+        expires_at: datetime | None = None,
+    ) -> GrantView:
+        """Grant (or change) a principal's access to a collection; curators and admins only."""
+        kind, name = principal
+        if not name.strip():
+            raise ValidationError("invalid grant", [ErrorDetail("must not be empty", "principal")])
+        with self.store.session() as session:
+            self._require_curator(session.connection(), identity, collection_id)
+            row = session.exec(
+                select(AccessGrant).where(
+                    col(AccessGrant.collection_id) == collection_id,
+                    col(AccessGrant.principal_kind) == kind,
+                    col(AccessGrant.principal) == name,
+                )
+            ).one_or_none() or AccessGrant(
+                collection_id=collection_id, principal_kind=kind, principal=name, level=level
+            )
+            row.level, row.expires_at, row.granted_by = level, expires_at, identity.subject
+            session.add(row)
+            session.flush()
+            return GrantView.model_validate(row, from_attributes=True)
+
+    def revoke(self, identity: Identity, grant_id: uuid.UUID) -> None:
+        with self.store.session() as session:
+            row = session.get(AccessGrant, grant_id)
+            if row is None:
+                raise NotFoundError("no such grant")
+            self._require_curator(session.connection(), identity, row.collection_id)
+            session.delete(row)
+
+    def of_collection(self, identity: Identity, collection_id: uuid.UUID) -> list[GrantView]:
+        with self.store.session() as session:
+            self._require_curator(session.connection(), identity, collection_id)
+            rows = session.exec(
+                select(AccessGrant)
+                .where(col(AccessGrant.collection_id) == collection_id)
+                .order_by(col(AccessGrant.principal_kind), col(AccessGrant.principal))
+            ).all()
+            return _views(rows)
+
+    def held_by(self, identity: Identity) -> list[GrantView]:
+        """The live grants the caller holds (the `me` query)."""
+        principals = identity.principals()
+        if not principals:
+            return []
+        match = sa.or_(
+            *(
+                sa.and_(col(AccessGrant.principal_kind) == k, col(AccessGrant.principal) == n)
+                for k, n in principals
+            )
+        )
+        live = sa.or_(col(AccessGrant.expires_at).is_(None), col(AccessGrant.expires_at) > utcnow())
+        with self.store.session() as session:
+            rows = session.exec(
+                select(AccessGrant).where(match, live).order_by(col(AccessGrant.created_at))
+            ).all()
+            return _views(rows)
+
+    @staticmethod
+    def _require_curator(conn: Connection, identity: Identity, collection_id: uuid.UUID) -> None:
+        """Curators of the site and admins pass. Anyone else is refused, and told the collection
+        does not exist when they may not know it does."""
+        row = conn.execute(
+            sa.select(col(Site.slug), col(Collection.visibility))
+            .join(Collection, col(Collection.site_id) == col(Site.id))
+            .where(col(Collection.id) == collection_id, col(Collection.deleted_at).is_(None))
+        ).one_or_none()
+        if row is not None and identity.curates(row[0]):
+            return
+        granted = granted_levels(conn, identity).get(collection_id)
+        if row is None or access_to(identity, row[1], row[0], granted) is Access.NONE:
+            raise NotFoundError("no such collection")
+        raise PermissionDeniedError("only the site's curators and admins manage its grants")
+
+
+def _views(rows: Sequence[AccessGrant]) -> list[GrantView]:
+    return [GrantView.model_validate(r, from_attributes=True) for r in rows]
