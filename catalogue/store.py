@@ -18,7 +18,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from catalogue.errors import ConfigurationError, StoreUnavailableError
-from catalogue.models import INDEXED, Entity, OutboxEntry, OutboxOp, Site, utcnow
+from catalogue.models import (
+    INDEXED,
+    PUBLISHED,
+    ChangeEntry,
+    Entity,
+    OutboxEntry,
+    OutboxOp,
+    Site,
+    utcnow,
+)
 from catalogue.settings import redact_url
 
 if TYPE_CHECKING:
@@ -173,7 +182,23 @@ class _IriMinter:
                 changes += _outbox(obj, OutboxOp.UPSERT)
         for obj in session.deleted:
             changes += _outbox(obj, OutboxOp.DELETE)
-        session.add_all(changes)
+        logged = [
+            ChangeEntry(entity_type=kind, entity_id=obj.id)
+            for obj in (*session.new, *session.dirty, *session.deleted)
+            if (kind := PUBLISHED.get(type(obj))) is not None
+            and (obj in session.new or obj in session.deleted or session.is_modified(obj))
+        ]
+        if logged and session.get_bind().dialect.name == "postgresql":
+            # the change feed promises commit order: writers of the log take turns, so a change
+            # numbered lower than one a reader has seen can never commit after it
+            session.connection().execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOG_LOCK}
+            )
+        session.add_all([*changes, *logged])
+
+
+#: Advisory lock key serialising writers of the change log (PostgreSQL); the indexer uses another.
+LOG_LOCK = 0x63_61_74_6C_6F_67  # "catlog"
 
 
 def _outbox(obj: Any, op: OutboxOp) -> list[OutboxEntry]:

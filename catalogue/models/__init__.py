@@ -20,9 +20,17 @@ from catalogue.models.access import (  # noqa: E402
     RevokedToken,
 )
 from catalogue.models.base import Entity, Harvested, Visibility, utcnow  # noqa: E402
+from catalogue.models.changes import ChangeEntry  # noqa: E402
 from catalogue.models.coded import CodedValue, CuratorDecision, MappingMethod  # noqa: E402
 from catalogue.models.datasets import Dataset, DatasetVersion, DoiState  # noqa: E402
 from catalogue.models.outbox import OutboxEntry, OutboxOp  # noqa: E402
+from catalogue.models.publishing import (  # noqa: E402
+    CohortSnapshot,
+    DatasetCuration,
+    DoiAction,
+    DoiTask,
+    DoiTaskStatus,
+)
 from catalogue.models.records import (  # noqa: E402
     Collection,
     HarvestRun,
@@ -46,17 +54,32 @@ INDEXED: dict[type[SQLModel], str] = {
     Dataset: "dataset",
 }
 
+#: Harvested record types the change feed publishes to peers (datasets have their own exports).
+PUBLISHED: dict[type[SQLModel], str] = {
+    Collection: "collection",
+    Subject: "subject",
+    ImagingStudy: "imaging_study",
+    Series: "series",
+}
+
 __all__ = [
     "INDEXED",
+    "PUBLISHED",
     "AccessGrant",
     "ApiKey",
     "AuditEntry",
+    "ChangeEntry",
     "CodedValue",
+    "CohortSnapshot",
     "Collection",
     "CuratorDecision",
     "Dataset",
+    "DatasetCuration",
     "DatasetVersion",
+    "DoiAction",
     "DoiState",
+    "DoiTask",
+    "DoiTaskStatus",
     "Entity",
     "GrantLevel",
     "HarvestRun",
