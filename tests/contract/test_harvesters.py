@@ -17,6 +17,8 @@ from harvesters.registry import installed
 from tests.contract.harvesters import Make, check_contract
 from tests.harvesters import orthanc
 from tests.harvesters.scripted import ScriptedHarvester, items
+from tests.harvesters.xnat_server import USERS, serve_until_finished
+from tests.harvesters.xnat_site import GeneratedSite, Sites, recorded_site
 
 Options = dict[str, Any]
 Prepare = Callable[[pytest.FixtureRequest, Path], tuple[Options, Options]]
@@ -62,12 +64,19 @@ def _dimse(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Options
     return {"port": int(port), **common}, {"port": orthanc.free_ports()[0], **common}
 
 
+def _xnat(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Options]:
+    server = serve_until_finished(request, Sites((recorded_site(), GeneratedSite())))
+    login = {"username": "harvester", "password": USERS["harvester"], "retry_wait_s": 0}
+    return {"url": server.url, **login}, {"url": server.url, **login, "password": "wrong"}
+
+
 #: How to prepare a reachable source (and a broken configuration) for each kind.
 PREPARE: dict[str, Prepare] = {
     "scripted": _scripted,
     "dicom-folder": _folder,
     "dicomweb": _dicomweb,
     "dimse": _dimse,
+    "xnat": _xnat,
 }
 NEEDS_ORTHANC = {"dicomweb", "dimse"}
 KINDS: dict[str, type[Harvester[Any]]] = {"scripted": ScriptedHarvester, **installed()}

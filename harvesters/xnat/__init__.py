@@ -1,0 +1,1 @@
+"""The XNAT harvester (`xnat`): see `harvesters.xnat.harvester`."""

@@ -1,0 +1,216 @@
+"""An XNAT REST client that maps every failure onto the harvest error tree.
+
+Authentication: with credentials (a user and password, or an alias token's alias and secret,
+which XNAT accepts in the same places) it opens a session with `POST /data/JSESSION` and sends
+the JSESSIONID cookie from then on; without, requests go out anonymous (a guest-readable site).
+A session that expires mid-run shows as a 401 or, behind many deployments, as the HTML login
+page with status 200: the client logs in again once and repeats the request.
+
+Failures: 401/403 on login or on the site-wide listing, and an HTML page where JSON was asked
+for, are fatal (credentials). Timeouts, connection resets and 429/502/503/504 are retried
+`retries` times, then raised as retriable (the run stops, its bookmark stays). Anything else
+about one request (a 500, a 404, malformed JSON) is `RequestFailed`, skippable: the caller
+reports the record or page and goes on. Messages name the request, never the URL's labels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from catalogue.errors import FatalHarvestError, RetriableHarvestError, SkippableHarvestError
+
+_RETRY = {408, 425, 429, 502, 503, 504}
+Row = dict[str, Any]
+
+
+class RequestFailed(SkippableHarvestError):
+    """One request failed in a way that concerns only what it was for."""
+
+
+class Credentials:
+    def __init__(self, user: str, secret: str) -> None:
+        self.user, self.secret = user, secret
+
+
+class XnatClient:
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials | None,
+        *,
+        timeout_s: float,
+        retries: int,
+        retry_wait_s: float,
+        verify_tls: bool,
+    ) -> None:
+        self.url = url
+        self.credentials = credentials
+        self.retries, self.retry_wait_s = retries, retry_wait_s
+        self.timeout_s = timeout_s
+        self.http = httpx.Client(
+            base_url=url,
+            timeout=timeout_s,
+            verify=verify_tls,
+            headers={"Accept": "application/json, application/xml;q=0.9"},
+        )
+        self._session: str | None = None
+
+    def login(self) -> None:
+        """Open a session (no-op without credentials); bad credentials are fatal."""
+        if self.credentials is None:
+            return
+        auth = httpx.BasicAuth(self.credentials.user, self.credentials.secret)
+        reply = self._send("POST", "/data/JSESSION", None, "login", auth=auth)
+        if reply.status_code in (401, 403):
+            raise FatalHarvestError(
+                f"XNAT at {self.url} refused the credentials (HTTP {reply.status_code}): "
+                "check username/password or the alias token"
+            )
+        session = reply.text.strip()
+        if reply.status_code != 200 or _looks_like_html(reply) or not session.isalnum():
+            raise FatalHarvestError(
+                f"XNAT at {self.url} did not open a session (HTTP {reply.status_code}): "
+                "is url the XNAT root?"
+            )
+        self._session = session
+        self.http.cookies.set("JSESSIONID", session)
+
+    def close(self) -> None:
+        if self._session is not None:
+            with contextlib.suppress(httpx.HTTPError):  # it times out on its own
+                self.http.delete("/data/JSESSION")
+        self.http.close()
+
+    def rows(
+        self, path: str, query: dict[str, str | int], what: str
+    ) -> tuple[list[Row], int | None]:
+        """The `ResultSet.Result` rows at `path` and `totalRecords` (None when absent)."""
+        body = self._json(path, {**query, "format": "json"}, what)
+        result_set = body.get("ResultSet") if isinstance(body, dict) else None
+        rows = result_set.get("Result") if isinstance(result_set, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise RequestFailed(f"{what}: the answer is not an XNAT ResultSet")
+        assert isinstance(result_set, dict)
+        return rows, _count(result_set.get("totalRecords"))
+
+    def listing(
+        self, path: str, query: dict[str, str | int], what: str, page: int
+    ) -> Iterator[Row]:
+        """Every row of a listing, `page` at a time with limit/offset (0: one request). A server
+        that ignores `limit` (more rows than asked) sent everything; one that ignores `offset`
+        (the first page again) is read once more without paging, for the rows after those
+        already yielded. `totalRecords` ends paging when present."""
+        if page <= 0:
+            yield from self.rows(path, query, what)[0]
+            return
+        offset, first = 0, None
+        while True:
+            rows, total = self.rows(path, {**query, "limit": page, "offset": offset}, what)
+            if offset and rows and rows[0] == first:  # offset ignored: the first page again
+                yield from self.rows(path, query, what)[0][offset:]
+                return
+            first = first if offset else (rows[0] if rows else None)
+            yield from rows
+            offset += len(rows)
+            if len(rows) != page or (total is not None and offset >= total):
+                return
+
+    def text(self, path: str, what: str) -> str:
+        return self._get(path, {}, what).text
+
+    def xml(self, path: str, what: str) -> bytes:
+        return self._get(path, {"format": "xml"}, what).content
+
+    def _json(self, path: str, query: dict[str, str | int], what: str) -> Any:
+        reply = self._get(path, query, what)
+        try:
+            return json.loads(reply.content)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise RequestFailed(f"{what}: the answer is not JSON") from None
+
+    def _get(self, path: str, query: dict[str, str | int], what: str) -> httpx.Response:
+        relogged = False
+        while True:
+            reply = self._send("GET", path, query, what)
+            denied = reply.status_code == 401 or (
+                reply.status_code == 200 and _looks_like_html(reply)
+            )
+            if denied and self.credentials is not None and not relogged:
+                relogged = True  # the session expired: log in again, once
+                self.login()
+                continue
+            if denied:
+                raise FatalHarvestError(
+                    f"{what}: XNAT at {self.url} answered "
+                    + ("HTTP 401" if reply.status_code == 401 else "an HTML page (a login page?)")
+                    + " instead of data: check the credentials"
+                )
+            if reply.status_code >= 300:
+                raise RequestFailed(f"{what}: XNAT answered HTTP {reply.status_code}")
+            return reply
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str | int] | None,
+        what: str,
+        auth: httpx.Auth | None = None,
+    ) -> httpx.Response:
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                reply = self.http.request(method, path, params=query, auth=auth)
+            except httpx.TimeoutException:
+                if last:
+                    raise RetriableHarvestError(
+                        f"{what}: XNAT at {self.url} did not answer within {self.timeout_s:g} s"
+                    ) from None
+            except httpx.TransportError as exc:
+                if last or isinstance(exc, httpx.ConnectError):
+                    raise FatalHarvestError(
+                        f"cannot reach XNAT at {self.url}: {_transport_reason(exc)}"
+                    ) from None
+            else:
+                if reply.status_code not in _RETRY:
+                    return reply
+                if last:
+                    raise RetriableHarvestError(
+                        f"{what}: XNAT answered HTTP {reply.status_code} {self.retries + 1} times"
+                    )
+            time.sleep(self.retry_wait_s * 2**attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _looks_like_html(reply: httpx.Response) -> bool:
+    """An HTML page (XNAT's login page, a proxy's error page), by its type or, untyped, its
+    opening."""
+    kind = reply.headers.get("content-type", "").lower()
+    if kind:
+        return "html" in kind
+    return reply.content.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
+
+
+def _count(value: object) -> int | None:
+    """`totalRecords` arrives as a string, a number or not at all."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _transport_reason(exc: httpx.HTTPError) -> str:
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name" in text and ("resolution" in text or "not known" in text):
+        return "host name not found"
+    if "certificate" in text or "ssl" in text:
+        return "TLS error (certificate not trusted?)"
+    return f"transport error ({type(exc).__name__})"
