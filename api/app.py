@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import GraphQLRouter
 
-from api import errors
+from api import auth, errors
 from api.graphql.schema import Context, schema
 from catalogue import __version__
 from catalogue.checks import health
@@ -64,6 +64,7 @@ def create_app(
     app.state.search = search
     app.state.indexer = indexer
     errors.install(app)
+    auth.install(app, settings, store)
 
     @app.get("/health", tags=["node"], summary="Store and search reachability")
     async def get_health() -> JSONResponse:

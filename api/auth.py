@@ -12,9 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from catalogue.access import ANONYMOUS, Identity
+from catalogue.apikeys import ApiKeyService
 from catalogue.authentication import Authenticator, token_verifier
 from catalogue.errors import AuthenticationError
+from catalogue.revocations import TokenRevocations
 from catalogue.settings import Settings
+from catalogue.store import Store
 
 
 def credential_of(request: HTTPConnection) -> str | None:
@@ -55,7 +58,7 @@ async def identity_from_request(request: HTTPConnection) -> Identity:
     return identity
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Give the app its authenticator, built from settings."""
-    tokens = token_verifier(settings, is_revoked=lambda _jti: False)
-    app.state.authenticator = Authenticator(tokens, api_keys=None)
+def install(app: FastAPI, settings: Settings, store: Store) -> None:
+    """Give the app its authenticator: bearer tokens as configured, API keys from the store."""
+    tokens = token_verifier(settings, is_revoked=TokenRevocations(store).is_revoked)
+    app.state.authenticator = Authenticator(tokens, ApiKeyService(store, settings.api_key_max_days))

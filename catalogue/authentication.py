@@ -10,12 +10,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from catalogue.access import Identity
+from catalogue.apikeys import PREFIX as API_KEY_PREFIX
 from catalogue.errors import AuthenticationError
 from catalogue.settings import Settings
 from catalogue.tokens import KeyFinder, TokenPolicy, TokenVerifier, jwks_file, jwks_url
 from catalogue.tokens import shared_secret as secret_keys
-
-API_KEY_PREFIX = "cat_"
 
 
 class CredentialVerifier(Protocol):
