@@ -16,6 +16,7 @@ from harvesters.dicom.sample import write_sample_export
 from harvesters.registry import installed
 from tests.contract.harvesters import Make, check_contract
 from tests.harvesters import orthanc
+from tests.harvesters.bids_datasets import write_example
 from tests.harvesters.scripted import ScriptedHarvester, items
 from tests.harvesters.xnat_server import USERS, serve_until_finished
 from tests.harvesters.xnat_site import GeneratedSite, Sites, recorded_site
@@ -70,12 +71,17 @@ def _xnat(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Options]
     return {"url": server.url, **login}, {"url": server.url, **login, "password": "wrong"}
 
 
+def _bids(_request: pytest.FixtureRequest, tmp: Path) -> tuple[Options, Options]:
+    return {"path": str(write_example(tmp / "bids"))}, {"path": str(tmp / "nowhere")}
+
+
 #: How to prepare a reachable source (and a broken configuration) for each kind.
 PREPARE: dict[str, Prepare] = {
     "scripted": _scripted,
     "dicom-folder": _folder,
     "dicomweb": _dicomweb,
     "dimse": _dimse,
+    "bids": _bids,
     "xnat": _xnat,
 }
 NEEDS_ORTHANC = {"dicomweb", "dimse"}

@@ -1,0 +1,1 @@
+"""`bids`: BIDS dataset folders."""
