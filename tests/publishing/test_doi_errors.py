@@ -1,0 +1,108 @@
+"""DataCite's refusals and outages reach the dataset, stay there, and a retry clears them."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalogue.models import DoiState
+from catalogue.models.publishing import DoiAction, DoiTaskStatus
+from catalogue.publishing.datacite import DataCiteProvider
+from catalogue.publishing.service import DatasetService
+from tests.publishing.conftest import ADMIN, FROZEN, PREFIX, REPOSITORY, Node
+from tests.publishing.datacite_server import DataCiteContract
+
+CREATOR = {"creators": [{"name": "Imaging Consortium", "organisation": True}]}
+NORTH_MR = {"filter": {"op": "term", "field": "site", "value": "north"}}
+
+
+def _create(service: DatasetService, slug: str, metadata: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    spec = {"slug": slug, "title": f"Dataset {slug}", "query": NORTH_MR, "metadata": metadata}
+    return service.create(ADMIN, spec)
+
+
+def test_incomplete_metadata_is_refused_with_pointers_then_fixed_and_retried(
+    service: DatasetService, contract: DataCiteContract
+) -> None:
+    created = _create(service, "no-creators")
+    reserved = service.reserve(ADMIN, created.id)
+    assert reserved.failures == [] and reserved.state is DoiState.RESERVED  # drafts need little
+
+    refused = service.publish(ADMIN, created.id)
+    assert refused.versions[0].state is DoiState.RESERVED
+    failure = next(f for f in refused.failures if f.version == "1")
+    assert failure.action is DoiAction.PUBLISH and failure.status is DoiTaskStatus.FAILED
+    assert not failure.retriable and "422" in (failure.error or "")
+    assert {"location": "creators", "message": failure.details[0]["message"]} in failure.details
+
+    fixed = service.edit(ADMIN, created.id, CREATOR)
+    assert fixed.failures  # the edit alone does not publish
+    retried = service.retry(ADMIN, created.id)
+    assert retried.failures == []
+    assert retried.state is DoiState.FINDABLE and retried.versions[0].state is DoiState.FINDABLE
+    assert contract.dois[retried.versions[0].doi]["creators"][0]["name"] == "Imaging Consortium"  # type: ignore[index]
+
+
+def test_wrong_password_is_recorded_not_raised(node: Node, datacite_url: str) -> None:
+    bad = DataCiteProvider(datacite_url, REPOSITORY, "wrong", PREFIX, timeout=5)
+    service = DatasetService(node.store, node.search, bad, publisher="x", clock=lambda: FROZEN)
+    created = _create(service, "bad-password", CREATOR)
+    shown = service.reserve(ADMIN, created.id)
+    assert shown.state is DoiState.DRAFT
+    assert {f.action for f in shown.failures} == {DoiAction.RESERVE}
+    assert all("credentials" in (f.error or "") and not f.retriable for f in shown.failures)
+    assert "wrong" not in str(shown.model_dump())
+    bad.close()
+
+
+def test_outage_is_retried_until_it_succeeds(
+    service: DatasetService, contract: DataCiteContract
+) -> None:
+    created = _create(service, "outage", CREATOR)
+    contract.fail_next(503, times=3)
+    shown = service.publish(ADMIN, created.id)
+    assert shown.failures and all(f.retriable for f in shown.failures)
+    assert all("503" in (f.error or "") for f in shown.failures)
+    assert shown.versions[0].state is DoiState.DRAFT
+    contract.fail_next(502)
+    again = service.retry(ADMIN, created.id)
+    assert again.failures and again.failures[0].attempts == 2
+    done = service.retry(ADMIN, created.id)
+    assert done.failures == []
+    assert done.state is DoiState.FINDABLE and done.versions[0].state is DoiState.FINDABLE
+    assert contract.dois[done.versions[0].doi]["state"] == "findable"  # type: ignore[index]
+
+
+def test_hide_and_withdraw_leave_dois_resolving(
+    service: DatasetService, contract: DataCiteContract
+) -> None:
+    created = _create(service, "withdrawn", CREATOR)
+    service.publish(ADMIN, created.id)
+    service.new_version(ADMIN, created.id)
+    service.reserve(ADMIN, created.id)
+    shown = service.hide(ADMIN, created.id, version="1")
+    v1, v2 = shown.versions
+    assert v1.state is DoiState.HIDDEN and contract.dois[v1.doi]["state"] == "registered"  # type: ignore[index]
+    gone = service.delete(ADMIN, created.id, "consent withdrawn at one site")
+    assert gone.tombstoned_at is not None and gone.failures == []
+    assert gone.versions[1].doi is None and v2.doi not in contract.dois  # a draft DOI is deleted
+    assert contract.dois[gone.concept_doi]["state"] == "registered"  # type: ignore[index]
+    from catalogue.errors import ConflictError
+
+    with pytest.raises(ConflictError):
+        service.edit(ADMIN, created.id, {"keywords": ["x"]})
+
+
+@pytest.fixture
+def local_service(node: Node) -> DatasetService:
+    from catalogue.publishing.providers import LocalProvider
+
+    return DatasetService(
+        node.store, node.search, LocalProvider("10.5072"), publisher="demo", clock=lambda: FROZEN
+    )
+
+
+def test_local_provider_mints_demo_dois_marked_unregistered(local_service: DatasetService) -> None:
+    created = _create(local_service, "demo", CREATOR)
+    shown = local_service.publish(ADMIN, created.id)
+    assert shown.state is DoiState.FINDABLE and shown.concept_doi.startswith("10.5072/")  # type: ignore[union-attr]
+    assert shown.provider == "local" and shown.doi_registered is False
