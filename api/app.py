@@ -7,18 +7,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from strawberry.fastapi import GraphQLRouter
 
 from api import auth, errors
-from api.graphql.schema import Context, schema
+from api.graphql.context import Services
+from api.graphql.router import graphql_router
+from api.harvesting import harvest_service
 from catalogue import __version__
 from catalogue.checks import health
 from catalogue.search import Indexer, SearchService, backend_from_settings
 from catalogue.services.overview import OverviewService
+from catalogue.services.records import RecordService
 from catalogue.settings import Settings
 from catalogue.store import Store
 
@@ -77,12 +79,17 @@ def create_app(
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    async def context(_request: Request) -> Context:
-        return Context(overview=overview, node_name=settings.node_name)
-
-    graphql = GraphQLRouter(
-        schema, context_getter=context, graphql_ide="graphiql" if settings.graphiql else None
+    services = Services(
+        node_name=settings.node_name,
+        overview=overview,
+        records=RecordService(store),
+        search=search,
+        harvests=harvest_service(settings, store, indexer),
+        identify=auth.identity_from_request,
     )
-    app.include_router(graphql, prefix="/graphql", include_in_schema=False)
+    app.state.graphql_services = services
+    app.include_router(
+        graphql_router(settings, services), prefix="/graphql", include_in_schema=False
+    )
     app.mount("/", StaticFiles(directory=WEB_ROOT, html=True), name="web")
     return app

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +28,19 @@ STATUS: dict[type[errors.CatalogueError], int] = {
     errors.HarvestError: 502,
     errors.StoreUnavailableError: 503,
     errors.SearchUnavailableError: 503,
+}
+
+# GraphQL errors carry these in `extensions.code` (api/graphql/errors.py applies them).
+GRAPHQL_CODES: dict[type[errors.CatalogueError], str] = {
+    errors.ValidationError: "BAD_USER_INPUT",
+    errors.AuthenticationError: "UNAUTHENTICATED",
+    errors.PermissionDeniedError: "FORBIDDEN",
+    errors.NotFoundError: "NOT_FOUND",
+    errors.ConflictError: "CONFLICT",
+    errors.ConfigurationError: "CONFIGURATION_ERROR",
+    errors.HarvestError: "HARVEST_FAILED",
+    errors.StoreUnavailableError: "STORE_UNAVAILABLE",
+    errors.SearchUnavailableError: "SEARCH_UNAVAILABLE",
 }
 
 HTTP_CODES = {
@@ -50,7 +64,16 @@ def status_of(exc: errors.CatalogueError) -> int:
     return 500
 
 
-def error_body(code: str, message: str, details: list[dict[str, str | None]] | None = None) -> dict:
+def graphql_code_of(exc: errors.CatalogueError) -> str:
+    for cls in type(exc).__mro__:
+        if cls in GRAPHQL_CODES:
+            return GRAPHQL_CODES[cls]
+    return "INTERNAL_SERVER_ERROR"
+
+
+def error_body(
+    code: str, message: str, details: list[dict[str, str | None]] | None = None
+) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or []}}
 
 

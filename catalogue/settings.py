@@ -71,7 +71,27 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `catalogue serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `catalogue serve` listens on.")
-    graphiql: bool = Field(True, description="Serve the GraphiQL explorer at `/graphql`.")
+    graphiql: bool = Field(
+        True,
+        description="Serve the GraphiQL explorer at `/graphql` (it needs introspection).",
+    )
+    graphql_introspection: bool = Field(
+        True, description="Answer GraphQL introspection queries (the schema is public as SDL)."
+    )
+    graphql_max_depth: int = Field(
+        12, ge=1, description="Deepest field nesting a GraphQL query may have."
+    )
+    graphql_max_cost: int = Field(
+        100_000,
+        ge=1,
+        description="Most values a GraphQL query may ask for: each field counts once per item "
+        "of the pages above it (`first`, default 20).",
+    )
+    graphql_persisted_queries: Path | None = Field(
+        None,
+        description="Directory of `*.graphql` documents: when set, only these run (sent as text "
+        "or by SHA-256 in `extensions.persistedQuery.sha256Hash`).",
+    )
     suppression_threshold: int = Field(
         5,
         ge=1,

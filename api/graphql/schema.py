@@ -1,93 +1,35 @@
-"""The GraphQL schema. Resolvers are thin: read the identity, call a service, convert."""
+"""The GraphQL schema. Resolvers are thin: take the identity from the context, call a service,
+convert. Access rules live in the services; errors get their codes in `api.graphql.errors`."""
 
 from __future__ import annotations
 
-from enum import Enum
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
 
 import strawberry
-from strawberry.fastapi import BaseContext
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
+from api.graphql import limits, operations, relay
+from api.graphql import search as search_types
+from api.graphql.context import Context, blocking
+from api.graphql.errors import ErrorCodes
+from api.graphql.types import Collection, Series, Site, Study, Subject
 from catalogue import __version__
-from catalogue.access import ANONYMOUS, Identity
-from catalogue.services.overview import CollectionSummary, OverviewService, SiteSummary
-from catalogue.services.overview import Count as CountModel
+from catalogue.errors import ErrorDetail, NotFoundError, ValidationError
+from catalogue.services.records import ChildKind
 
-
-class Context(BaseContext):
-    def __init__(self, overview: OverviewService, node_name: str) -> None:
-        super().__init__()
-        self.overview = overview
-        self.node_name = node_name
-        self.identity: Identity = ANONYMOUS
-
-
-@strawberry.enum(description="Who may see a collection's records.")
-class Visibility(Enum):
-    PUBLIC = "public"
-    REGISTERED = "registered"
-    AGGREGATE = "aggregate"
-    PRIVATE = "private"
-
-
-@strawberry.type(description="A count as the caller may see it; `value` is null when suppressed.")
-class Count:
-    value: int | None
-    suppressed: bool
-    threshold: int | None = strawberry.field(
-        description="Suppressed counts are at least 1 and below this."
-    )
-
-    @classmethod
-    def of(cls, count: CountModel) -> Count:
-        return cls(value=count.value, suppressed=count.suppressed, threshold=count.threshold)
-
-
-@strawberry.type(description="A group of subjects at one site: an XNAT project, a PACS export, ...")
-class Collection:
-    id: strawberry.ID
-    iri: str
-    title: str
-    description: str
-    visibility: Visibility
-    site_slug: str
-    access_url: str | None
-    subjects: Count
-    studies: Count
-    series: Count
-
-    @classmethod
-    def of(cls, c: CollectionSummary) -> Collection:
-        return cls(
-            id=strawberry.ID(str(c.id)),
-            iri=c.iri,
-            title=c.title,
-            description=c.description,
-            visibility=Visibility(c.visibility.value),
-            site_slug=c.site_slug,
-            access_url=c.access_url,
-            subjects=Count.of(c.subjects),
-            studies=Count.of(c.studies),
-            series=Count.of(c.series),
-        )
-
-
-@strawberry.type(description="An institution holding images.")
-class Site:
-    id: strawberry.ID
-    iri: str
-    slug: str
-    name: str
-    collections: list[Collection]
-
-    @classmethod
-    def of(cls, s: SiteSummary) -> Site:
-        return cls(
-            id=strawberry.ID(str(s.id)),
-            iri=s.iri,
-            slug=s.slug,
-            name=s.name,
-            collections=[Collection.of(c) for c in s.collections],
-        )
+Info = strawberry.Info[Context, None]
+First = Annotated[
+    int | None, strawberry.argument(description=f"Page size, at most {relay.MAX_PAGE}.")
+]
+After = Annotated[str | None, strawberry.argument(description="Resume after this cursor.")]
+Id = Annotated[strawberry.ID | None, strawberry.argument(description="The record's id.")]
+Iri = Annotated[str | None, strawberry.argument(description="The record's IRI.")]
 
 
 @strawberry.type(description="This node.")
@@ -96,23 +38,165 @@ class Node:
     version: str
 
 
+def _one_key(id: str | None, iri: str | None) -> None:
+    if (id is None) == (iri is None):
+        raise ValidationError("give either id or iri", [ErrorDetail("give one", "id")])
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFoundError("no such record") from None
+
+
+async def _record(info: Info, kind: ChildKind, id: str | None, iri: str | None) -> Any:
+    _one_key(id, iri)
+    if id is not None:
+        loader = getattr(info.context.loaders, kind)
+        found = await loader.load(_uuid(id))
+    else:
+        found = await blocking(info.context.reader.by_iri, kind, iri)
+    if found is None:
+        raise NotFoundError(f"no {kind[:-1] if kind != 'series' else kind} with that id or IRI")
+    return found
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="This node's name and software version.")
-    def node(self, info: strawberry.Info[Context, None]) -> Node:
+    def node(self, info: Info) -> Node:
         return Node(name=info.context.node_name, version=__version__)
 
-    @strawberry.field(description="Sites with the collections the caller may see.")
-    def sites(self, info: strawberry.Info[Context, None]) -> list[Site]:
-        ctx = info.context
-        return [Site.of(s) for s in ctx.overview.sites(ctx.identity)]
+    @strawberry.field(description="Who is asking, as this node knows them.")
+    def me(self, info: Info) -> operations.Me:
+        identity = info.context.identity
+        return operations.Me(
+            anonymous=identity.is_anonymous, subject=identity.subject, roles=sorted(identity.roles)
+        )
+
+    @strawberry.field(
+        description="Search one kind of record; hits only from what the caller may read."
+    )
+    async def search(
+        self, info: Info, query: search_types.SearchInput, first: First = None, after: After = None
+    ) -> search_types.SearchConnection:
+        return await search_types.search(info, query, first, after)
+
+    @strawberry.field(description="Count a cohort of subjects per site and collection.")
+    async def cohort(self, info: Info, query: search_types.CohortInput) -> search_types.Cohort:
+        return await search_types.cohort(info, query)
+
+    @strawberry.field(description="The fields a search can filter, facet and sort on.")
+    def search_fields(self) -> list[search_types.SearchField]:
+        return search_types.search_fields()
+
+    @strawberry.field(description="A subject by id or IRI.")
+    async def subject(self, info: Info, id: Id = None, iri: Iri = None) -> Subject:
+        return Subject.of(await _record(info, "subjects", id, iri))
+
+    @strawberry.field(description="An imaging study by id or IRI.")
+    async def study(self, info: Info, id: Id = None, iri: Iri = None) -> Study:
+        return Study.of(await _record(info, "studies", id, iri))
+
+    @strawberry.field(description="A series by id or IRI.")
+    async def series(self, info: Info, id: Id = None, iri: Iri = None) -> Series:
+        return Series.of(await _record(info, "series", id, iri))
+
+    @strawberry.field(description="Sites with the collections the caller may see, by slug.")
+    async def sites(
+        self, info: Info, first: First = None, after: After = None
+    ) -> relay.Connection[Site]:
+        found = await info.context.loaders.sites()
+        return relay.sliced([Site.of(s) for s in found], lambda s: s.slug, first, after)
+
+    @strawberry.field(description="A site by id, IRI or slug.")
+    async def site(
+        self, info: Info, id: Id = None, iri: Iri = None, slug: str | None = None
+    ) -> Site:
+        if sum(v is not None for v in (id, iri, slug)) != 1:
+            raise ValidationError("give one of id, iri, slug", [ErrorDetail("give one", "id")])
+        for s in await info.context.loaders.sites():
+            if str(s.id) == id or (iri is not None and s.iri == iri) or s.slug == slug:
+                return Site.of(s)
+        raise NotFoundError("no site with that id, IRI or slug")
 
     @strawberry.field(description="Collections the caller may see, optionally of one site.")
-    def collections(
-        self, info: strawberry.Info[Context, None], site: str | None = None
-    ) -> list[Collection]:
-        ctx = info.context
-        return [Collection.of(c) for c in ctx.overview.collections(ctx.identity, site)]
+    async def collections(
+        self, info: Info, site: str | None = None, first: First = None, after: After = None
+    ) -> relay.Connection[Collection]:
+        found = [
+            Collection.of(c)
+            for s in await info.context.loaders.sites()
+            if site is None or s.slug == site
+            for c in s.collections
+        ]
+        return relay.sliced(found, lambda c: str(c.id), first, after)
+
+    @strawberry.field(description="A collection by id or IRI.")
+    async def collection(self, info: Info, id: Id = None, iri: Iri = None) -> Collection:
+        _one_key(id, iri)
+        for s in await info.context.loaders.sites():
+            for c in s.collections:
+                if str(c.id) == id or (iri is not None and c.iri == iri):
+                    return Collection.of(c)
+        raise NotFoundError("no collection with that id or IRI")
+
+    @strawberry.field(description="The sources this node harvests, with status and freshness.")
+    async def sources(
+        self, info: Info, first: First = None, after: After = None
+    ) -> relay.Connection[operations.Source]:
+        return await operations.sources(info, first, after)
+
+    @strawberry.field(description="Harvest runs, newest first, optionally of one source.")
+    async def harvest_runs(
+        self, info: Info, source: str | None = None, first: First = None, after: After = None
+    ) -> relay.Connection[operations.HarvestRun]:
+        return await operations.harvest_runs(info, source, first, after)
 
 
-schema = strawberry.Schema(query=Query)
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Start harvesting a configured source in the background (administrators)."
+    )
+    async def start_harvest(self, info: Info, source: str) -> operations.HarvestStart:
+        return await operations.start_harvest(info, source)
+
+
+class CatalogueSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Errors are logged once, without messages, where they get their codes."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 12
+    max_cost: int = 100_000
+    introspection: bool = True
+    persisted_queries: Path | None = None
+
+
+def build_schema(limits_: Limits | None = None) -> strawberry.Schema:
+    chosen = limits_ or Limits()
+    extensions: list[Any] = [
+        ErrorCodes,
+        lambda: MaxTokensLimiter(limits.MAX_TOKENS),
+        lambda: MaxAliasesLimiter(limits.MAX_ALIASES),
+        *limits.depth_and_cost(chosen.max_depth, chosen.max_cost),
+    ]
+    if not chosen.introspection:
+        extensions.append(DisableIntrospection)
+    if chosen.persisted_queries is not None:
+        extensions += limits.allow_list(limits.AllowList.load(chosen.persisted_queries))
+    return CatalogueSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map={search_types.FieldValue: search_types.FIELD_VALUE}),
+    )
+
+
+schema = build_schema()  # the published schema (SDL in schema.graphql); limits do not change it

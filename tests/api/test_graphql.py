@@ -11,8 +11,9 @@ from catalogue.store import Store
 pytestmark = pytest.mark.anyio
 
 QUERY = """{ node { name version }
-  sites { slug name collections { title visibility siteSlug
-    subjects { value suppressed threshold } studies { value } series { value suppressed } } } }"""
+  sites { edges { node { slug name collections { edges { node { title visibility siteSlug
+    counts { subjects { value suppressed threshold } studies { value }
+             series { value suppressed } } } } } } } } }"""
 
 
 def _collection(store: Store, title: str, visibility: Visibility, subjects: int) -> None:
@@ -71,9 +72,9 @@ async def test_sites_collections_and_counts(client: httpx.AsyncClient, store: St
     data = await _query(client, QUERY)
 
     assert data["node"] == {"name": "Imaging catalogue", "version": "0.1.0"}
-    [site] = data["sites"]
+    [site] = [e["node"] for e in data["sites"]["edges"]]
     assert site["slug"] == "site-a"
-    by_title = {c["title"]: c for c in site["collections"]}
+    by_title = {e["node"]["title"]: e["node"]["counts"] for e in site["collections"]["edges"]}
     assert set(by_title) == {"Open", "Counts only", "Big counts only"}  # private is not listed
     assert by_title["Open"]["subjects"] == {"value": 2, "suppressed": False, "threshold": None}
     assert by_title["Open"]["series"] == {"value": 4, "suppressed": False}
@@ -91,10 +92,13 @@ async def test_collections_of_one_site(client: httpx.AsyncClient, store: Store) 
     _collection(store, "Open", Visibility.PUBLIC, subjects=1)
     data = await _query(
         client,
-        '{ a: collections(site: "site-a") { title } '
-        '  b: collections(site: "elsewhere") { title } }',
+        '{ a: collections(site: "site-a") { edges { node { title } } } '
+        '  b: collections(site: "elsewhere") { totalCount edges { node { title } } } }',
     )
-    assert data == {"a": [{"title": "Open"}], "b": []}
+    assert data == {
+        "a": {"edges": [{"node": {"title": "Open"}}]},
+        "b": {"totalCount": 0, "edges": []},
+    }
 
 
 async def test_invalid_queries_get_graphql_errors(client: httpx.AsyncClient) -> None:
@@ -102,6 +106,7 @@ async def test_invalid_queries_get_graphql_errors(client: httpx.AsyncClient) -> 
     body = response.json()
     assert response.status_code == 200
     assert "Cannot query field 'nope'" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "Traceback" not in response.text
 
 

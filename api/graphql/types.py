@@ -1,0 +1,335 @@
+"""Record types: sites, collections, subjects, studies, series. Nested lists are connections
+resolved through the request's DataLoaders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from api.graphql import relay
+from api.graphql.context import Context, blocking
+from catalogue.search.suppression import Count as SearchCount
+from catalogue.services.overview import CollectionSummary, SiteSummary
+from catalogue.services.overview import Count as OverviewCount
+from catalogue.services.records import (
+    ChildKind,
+    CodedView,
+    Parent,
+    SeriesView,
+    StudyView,
+    SubjectView,
+)
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.enum(description="Who may see a collection's records.")
+class Visibility(Enum):
+    PUBLIC = "public"
+    REGISTERED = "registered"
+    AGGREGATE = "aggregate"
+    PRIVATE = "private"
+
+
+@strawberry.enum
+class Sex(Enum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+@strawberry.type(
+    description="A count as the caller may see it. Suppressed: `value` is null and `display` "
+    'reads "fewer than k"; the true count is more than `atLeast`.'
+)
+class Count:
+    value: int | None
+    suppressed: bool
+    threshold: int | None = strawberry.field(
+        description="The suppression threshold k, on suppressed counts."
+    )
+    at_least: int = strawberry.field(
+        default=0, description="The part of a suppressed count the caller may know exactly."
+    )
+
+    @strawberry.field(description='The count for people: "12", or "fewer than 5".')
+    def display(self) -> str:
+        if self.suppressed:
+            return f"fewer than {self.threshold}"
+        return str(self.value)
+
+    @classmethod
+    def of(cls, count: OverviewCount | SearchCount) -> Count:
+        return cls(
+            value=count.value,
+            suppressed=count.suppressed,
+            threshold=count.threshold,
+            at_least=getattr(count, "at_least", 0),
+        )
+
+
+@strawberry.type(description="How many records of each level.")
+class RecordCounts:
+    subjects: Count
+    studies: Count
+    series: Count
+
+
+@strawberry.type(description="A coded field: what the site said, and the concept it maps to.")
+class CodedValue:
+    field: str
+    original_value: str
+    concept_iri: str | None
+    scheme: str | None
+    code: str | None
+    label: str | None
+    method: str = strawberry.field(description="How it was mapped: exact-code, label, rule, ...")
+    confidence: float
+
+    @classmethod
+    def of(cls, v: CodedView) -> CodedValue:
+        return cls(**v.model_dump())
+
+
+async def _children(
+    info: Info,
+    kind: ChildKind,
+    parent: Parent,
+    parent_id: uuid.UUID,
+    first: int | None,
+    after: str | None,
+) -> tuple[list[object], list[uuid.UUID], bool, uuid.UUID | None]:
+    size = relay.page_size(first)
+    start = relay.decode_id(after)
+    page = await info.context.loaders.children.load((kind, parent, parent_id, size, start))
+    return page.items, [i.id for i in page.items], page.has_next, start
+
+
+def _counter(
+    info: Info, kind: ChildKind, parent: Parent, parent_id: uuid.UUID
+) -> Callable[[], Awaitable[int]]:
+    async def count() -> int:
+        return await info.context.loaders.counts.load((kind, parent, parent_id))
+
+    return count
+
+
+First = Annotated[
+    int | None, strawberry.argument(description=f"Page size, at most {relay.MAX_PAGE}.")
+]
+After = Annotated[str | None, strawberry.argument(description="Resume after this cursor.")]
+
+
+@strawberry.type(description="One series or scan, and where an authorised user fetches it.")
+class Series:
+    id: strawberry.ID
+    iri: str
+    modality: str | None
+    body_part: str | None
+    series_description: str | None
+    protocol_name: str | None
+    sequence_name: str | None
+    contrast_agent: bool | None
+    manufacturer: str | None
+    model_name: str | None
+    field_strength_t: float | None
+    slice_thickness_mm: float | None
+    repetition_time_ms: float | None
+    echo_time_ms: float | None
+    inversion_time_ms: float | None
+    flip_angle_deg: float | None
+    image_type: list[str]
+    sop_class_uids: list[str]
+    annotations: bool = strawberry.field(description="SEG, RTSTRUCT or SR present.")
+    instance_count: int | None
+    year: int | None = strawberry.field(description="Year of acquisition.")
+    access_url: str | None
+    view: strawberry.Private[SeriesView]
+
+    @classmethod
+    def of(cls, v: SeriesView) -> Series:
+        data = v.model_dump(exclude={"id", "study_id", "subject_id", "collection_id"})
+        return cls(id=strawberry.ID(str(v.id)), view=v, **data)
+
+    @strawberry.field(description="Coded fields with their concepts.")
+    async def coded(self, info: Info) -> list[CodedValue]:
+        values = await info.context.loaders.coded.load(("series", self.view.id))
+        return [CodedValue.of(v) for v in values]
+
+    @strawberry.field
+    async def study(self, info: Info) -> Study | None:
+        found = await info.context.loaders.studies.load(self.view.study_id)
+        return Study.of(found) if found else None
+
+    @strawberry.field
+    async def collection(self, info: Info) -> Collection | None:
+        return await _collection(info, self.view.collection_id)
+
+
+@strawberry.type(description="One imaging session or DICOM study; dates survive as year and age.")
+class Study:
+    id: strawberry.ID
+    iri: str
+    description: str | None
+    year: int | None
+    age_years: float | None = strawberry.field(description="Age of the subject at the study.")
+    access_url: str | None
+    view: strawberry.Private[StudyView]
+
+    @classmethod
+    def of(cls, v: StudyView) -> Study:
+        data = v.model_dump(exclude={"id", "subject_id", "collection_id"})
+        return cls(id=strawberry.ID(str(v.id)), view=v, **data)
+
+    @strawberry.field(description="The study's series, in id order.")
+    async def series(
+        self, info: Info, first: First = None, after: After = None
+    ) -> relay.Connection[Series]:
+        items, ids, more, start = await _children(
+            info, "series", "study", self.view.id, first, after
+        )
+        return relay.by_id(
+            [Series.of(i) for i in items],  # type: ignore[arg-type]
+            ids,
+            has_next=more,
+            after=start,
+            counter=_counter(info, "series", "study", self.view.id),
+        )
+
+    @strawberry.field
+    async def subject(self, info: Info) -> Subject | None:
+        found = await info.context.loaders.subjects.load(self.view.subject_id)
+        return Subject.of(found) if found else None
+
+    @strawberry.field
+    async def collection(self, info: Info) -> Collection | None:
+        return await _collection(info, self.view.collection_id)
+
+
+@strawberry.type(description="A person or animal, known to the catalogue only by a pseudonym.")
+class Subject:
+    id: strawberry.ID
+    iri: str
+    sex: Sex
+    birth_year: int | None
+    group: str | None = strawberry.field(description="Study arm, e.g. patient, control.")
+    strain: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    view: strawberry.Private[SubjectView]
+
+    @classmethod
+    def of(cls, v: SubjectView) -> Subject:
+        data = v.model_dump(exclude={"id", "collection_id", "sex"})
+        return cls(id=strawberry.ID(str(v.id)), sex=Sex(v.sex.value), view=v, **data)
+
+    @strawberry.field(description="Coded fields (diagnosis, species) with their concepts.")
+    async def coded(self, info: Info) -> list[CodedValue]:
+        values = await info.context.loaders.coded.load(("subjects", self.view.id))
+        return [CodedValue.of(v) for v in values]
+
+    @strawberry.field(description="The subject's studies, in id order.")
+    async def studies(
+        self, info: Info, first: First = None, after: After = None
+    ) -> relay.Connection[Study]:
+        items, ids, more, start = await _children(
+            info, "studies", "subject", self.view.id, first, after
+        )
+        return relay.by_id(
+            [Study.of(i) for i in items],  # type: ignore[arg-type]
+            ids,
+            has_next=more,
+            after=start,
+            counter=_counter(info, "studies", "subject", self.view.id),
+        )
+
+    @strawberry.field
+    async def collection(self, info: Info) -> Collection | None:
+        return await _collection(info, self.view.collection_id)
+
+
+@strawberry.type(description="A group of subjects at one site: an XNAT project, a PACS export, ...")
+class Collection:
+    id: strawberry.ID
+    iri: str
+    title: str
+    description: str
+    visibility: Visibility
+    site_slug: str
+    access_url: str | None
+    counts: RecordCounts = strawberry.field(
+        description="Subjects, studies and series held, suppressed where aggregate-only."
+    )
+
+    @classmethod
+    def of(cls, c: CollectionSummary) -> Collection:
+        return cls(
+            id=strawberry.ID(str(c.id)),
+            iri=c.iri,
+            title=c.title,
+            description=c.description,
+            visibility=Visibility(c.visibility.value),
+            site_slug=c.site_slug,
+            access_url=c.access_url,
+            counts=RecordCounts(
+                subjects=Count.of(c.subjects),
+                studies=Count.of(c.studies),
+                series=Count.of(c.series),
+            ),
+        )
+
+    @strawberry.field(
+        description="The collection's subjects, in id order (`FORBIDDEN` where it shares counts "
+        "only)."
+    )
+    async def subjects(
+        self, info: Info, first: First = None, after: After = None
+    ) -> relay.Connection[Subject]:
+        collection_id = uuid.UUID(self.id)
+        await blocking(info.context.reader.require_records, collection_id)
+        items, ids, more, start = await _children(
+            info, "subjects", "collection", collection_id, first, after
+        )
+        return relay.by_id(
+            [Subject.of(i) for i in items],  # type: ignore[arg-type]
+            ids,
+            has_next=more,
+            after=start,
+            counter=_counter(info, "subjects", "collection", collection_id),
+        )
+
+    @strawberry.field
+    async def site(self, info: Info) -> Site | None:
+        for s in await info.context.loaders.sites():
+            if s.slug == self.site_slug:
+                return Site.of(s)
+        return None
+
+
+@strawberry.type(description="An institution holding images.")
+class Site:
+    id: strawberry.ID
+    iri: str
+    slug: str
+    name: str
+    summary: strawberry.Private[SiteSummary]
+
+    @classmethod
+    def of(cls, s: SiteSummary) -> Site:
+        return cls(id=strawberry.ID(str(s.id)), iri=s.iri, slug=s.slug, name=s.name, summary=s)
+
+    @strawberry.field(description="Collections of this site the caller may see.")
+    def collections(self, first: First = None, after: After = None) -> relay.Connection[Collection]:
+        items = [Collection.of(c) for c in self.summary.collections]
+        return relay.sliced(items, lambda c: str(c.id), first, after)
+
+
+async def _collection(info: Info, collection_id: uuid.UUID) -> Collection | None:
+    found = await info.context.loaders.collection(collection_id)
+    return Collection.of(found) if found else None
