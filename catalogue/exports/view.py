@@ -109,7 +109,18 @@ def dataset_iri(node: Node, dataset_id: uuid.UUID) -> str:
 
 def dataset_view(session: Session, node: Node, dataset: Dataset) -> DatasetView:
     """The concept: the dataset's current metadata, and every published version."""
-    versions = _published_versions(session, dataset.id)
+    return dataset_views(session, node, [dataset])[0]
+
+
+def dataset_views(session: Session, node: Node, datasets: Sequence[Dataset]) -> list[DatasetView]:
+    """Views of many datasets, their versions read in one query."""
+    versions: dict[uuid.UUID, list[DatasetVersion]] = {}
+    for version in _published_versions(session, [d.id for d in datasets]):
+        versions.setdefault(version.dataset_id, []).append(version)
+    return [_concept(node, d, versions.get(d.id, [])) for d in datasets]
+
+
+def _concept(node: Node, dataset: Dataset, versions: list[DatasetVersion]) -> DatasetView:
     return DatasetView(
         node=node,
         iri=dataset.iri or dataset_iri(node, dataset.id),
@@ -120,11 +131,10 @@ def dataset_view(session: Session, node: Node, dataset: Dataset) -> DatasetView:
         state=dataset.state,
         modified=dataset.updated_at,
         doi=dataset.concept_doi,
-        published_at=versions[0].published_at if versions else None,
+        published_at=versions[-1].published_at if versions else None,
         deleted_at=dataset.deleted_at,
         concept_doi=dataset.concept_doi,
         versions=tuple(_link(v) for v in versions),
-        member_count=None,
     )
 
 
@@ -170,10 +180,13 @@ def load_view(session: Session, node: Node, kind: str, entity_id: uuid.UUID) -> 
     return view
 
 
-def _published_versions(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
+def _published_versions(session: Session, dataset_ids: Sequence[uuid.UUID]) -> list[DatasetVersion]:
+    """Resolvable versions of these datasets, newest first within each."""
+    if not dataset_ids:
+        return []
     rows = session.exec(
         select(DatasetVersion)
-        .where(DatasetVersion.dataset_id == dataset_id)
+        .where(col(DatasetVersion.dataset_id).in_(dataset_ids))
         .where(col(DatasetVersion.state).in_(RESOLVABLE))
         .order_by(col(DatasetVersion.published_at).desc(), col(DatasetVersion.version).desc())
     )

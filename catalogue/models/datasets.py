@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, UniqueConstraint
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from catalogue.models.base import Entity, enum_field, optional_time
 
@@ -66,3 +66,13 @@ class DatasetVersion(Entity, table=True):
     meta: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # DataCite-shaped metadata
     members: list[str] = Field(default_factory=list, sa_type=JSON)  # record IRIs at publication
     harvest_runs: list[str] = Field(default_factory=list, sa_type=JSON)  # run ids they came from
+
+
+class DatasetSet(SQLModel, table=True):
+    """A dataset's OAI-PMH sets: `site:<slug>` (community) and `collection:<id>` of its members,
+    kept beside the dataset so a set-restricted harvest pages through an index."""
+
+    __tablename__ = "dataset_set"
+
+    spec: str = Field(primary_key=True, max_length=128)
+    dataset_id: uuid.UUID = Field(foreign_key="dataset.id", primary_key=True, index=True)
