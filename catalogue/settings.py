@@ -115,6 +115,26 @@ class Settings(BaseSettings):
         description="A complete run that saw fewer records than this fraction of the last one "
         "deletes nothing (a half-mounted export must not empty the catalogue).",
     )
+    doi_provider: Literal["local", "datacite"] = Field(
+        "local",
+        description="Who registers dataset DOIs: `datacite` (its REST API) or `local` (demo DOIs "
+        "under `CATALOGUE_DOI_PREFIX`, registered nowhere and marked so).",
+    )
+    doi_prefix: str = Field(
+        "10.5072",
+        pattern=r"^10\.\d{4,9}$",
+        description="DOI prefix of new datasets: the DataCite repository's prefix, or a test "
+        "prefix for local DOIs.",
+    )
+    datacite_url: AnyHttpUrl = Field(
+        AnyHttpUrl("https://api.test.datacite.org"),
+        description="DataCite REST API: `https://api.test.datacite.org` (test) or "
+        "`https://api.datacite.org` (production).",
+    )
+    datacite_repository_id: str | None = Field(
+        None, description="DataCite repository id (e.g. `ORG.REPO`), used with the password."
+    )
+    datacite_password: SecretStr | None = Field(None, description="DataCite repository password.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of the node."
     )
