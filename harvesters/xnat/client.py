@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -60,6 +61,8 @@ class XnatClient:
             headers={"Accept": "application/json, application/xml;q=0.9"},
         )
         self._session: str | None = None
+        self._logins = 0  # sessions opened: a thread whose session expired logs in only if
+        self._login_lock = threading.Lock()  # no other thread did since it sent its request
 
     def login(self) -> None:
         """Open a session (no-op without credentials); bad credentials are fatal."""
@@ -79,6 +82,7 @@ class XnatClient:
                 "is url the XNAT root?"
             )
         self._session = session
+        self._logins += 1
         self.http.cookies.set("JSESSIONID", session)
 
     def close(self) -> None:
@@ -137,13 +141,16 @@ class XnatClient:
     def _get(self, path: str, query: dict[str, str | int], what: str) -> httpx.Response:
         relogged = False
         while True:
+            logins = self._logins
             reply = self._send("GET", path, query, what)
             denied = reply.status_code == 401 or (
                 reply.status_code == 200 and _looks_like_html(reply)
             )
             if denied and self.credentials is not None and not relogged:
                 relogged = True  # the session expired: log in again, once
-                self.login()
+                with self._login_lock:
+                    if self._logins == logins:
+                        self.login()
                 continue
             if denied:
                 raise FatalHarvestError(
