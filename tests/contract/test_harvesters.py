@@ -15,7 +15,7 @@ from harvesters.base import HarvestContext, Harvester
 from harvesters.dicom.sample import write_sample_export
 from harvesters.registry import installed
 from tests.contract.harvesters import Make, check_contract
-from tests.harvesters import orthanc
+from tests.harvesters import oai_repository, orthanc, partner_server
 from tests.harvesters.bids_datasets import write_example
 from tests.harvesters.scripted import ScriptedHarvester, items
 from tests.harvesters.xnat_server import USERS, serve_until_finished
@@ -75,12 +75,22 @@ def _bids(_request: pytest.FixtureRequest, tmp: Path) -> tuple[Options, Options]
     return {"path": str(write_example(tmp / "bids"))}, {"path": str(tmp / "nowhere")}
 
 
+def _oai_pmh(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Options]:
+    server = partner_server.serve_for_test(request, oai_repository.example_repository())
+    fast = {"retry_wait_s": 0, "timeout_s": 5}
+    return {"url": f"{server.url}/oai", **fast}, {
+        "url": f"{partner_server.closed_url()}/oai",
+        **fast,
+    }
+
+
 #: How to prepare a reachable source (and a broken configuration) for each kind.
 PREPARE: dict[str, Prepare] = {
     "scripted": _scripted,
     "dicom-folder": _folder,
     "dicomweb": _dicomweb,
     "dimse": _dimse,
+    "oai-pmh": _oai_pmh,
     "bids": _bids,
     "xnat": _xnat,
 }

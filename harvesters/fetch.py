@@ -1,0 +1,164 @@
+"""HTTP for harvesters of partner catalogues: bounded bodies, retries, and the error tree.
+
+A request that times out, is cut short, or is answered 5xx / 429 is retried `retries` times with
+a doubling wait; a `Retry-After` header (seconds or an HTTP date) sets the wait, capped at
+`max_wait_s`. What still fails is a `RetriableHarvestError` (the run stops; its bookmark stays),
+except a source that cannot be reached at all or refuses our credentials: `FatalHarvestError`.
+An HTML page answered with 200 (a login page, a proxy's error page) is never taken for data.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from catalogue.errors import FatalHarvestError, RetriableHarvestError
+
+_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    timeout_s: float = 30.0
+    retries: int = 3
+    retry_wait_s: float = 1.0  # the first wait; it doubles
+    max_wait_s: float = 120.0  # the longest wait a Retry-After may ask for
+    max_bytes: int = 64 * 1024 * 1024
+    verify_tls: bool = True
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, wait_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.wait_s = reason, wait_s
+
+
+class Fetcher:
+    """GETs from one source; `name` says which in every error message."""
+
+    def __init__(
+        self,
+        name: str,
+        policy: FetchPolicy,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name, self.policy, self.sleep = name, policy, sleep
+        self.http = httpx.Client(
+            timeout=policy.timeout_s,
+            verify=policy.verify_tls,
+            headers=dict(policy.headers),
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def get(self, url: str, params: Mapping[str, str] | None = None) -> Fetched:
+        """The body at `url`, after retries; HTML pages and non-2xx answers raise."""
+        wait = self.policy.retry_wait_s
+        for attempt in range(self.policy.retries + 1):
+            try:
+                return self._once(url, params)
+            except _Retry as retry:
+                if attempt == self.policy.retries:
+                    raise RetriableHarvestError(
+                        f"{self.name}: {retry.reason} (after {attempt + 1} attempts)"
+                    ) from None
+                asked = retry.wait_s if retry.wait_s is not None else wait
+                self.sleep(min(asked, self.policy.max_wait_s))
+                wait *= 2
+        raise AssertionError("unreachable")
+
+    def _once(self, url: str, params: Mapping[str, str] | None) -> Fetched:
+        try:
+            with self.http.stream("GET", url, params=params) as reply:
+                _check_status(self.name, reply)
+                body = self._read(reply)
+                final = str(reply.url)
+        except httpx.TimeoutException:
+            raise _Retry(f"no answer within {self.policy.timeout_s:g} s") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            raise _Retry("the answer was cut short") from None
+        except httpx.HTTPError as exc:
+            raise FatalHarvestError(f"{self.name}: cannot reach {url}: {_reason(exc)}") from None
+        content_type = reply.headers.get("content-type", "").split(";")[0].strip().lower()
+        if _looks_like_html(body) or (
+            content_type in ("text/html", "application/xhtml+xml")
+            and not body.lstrip().startswith(b"<?xml")
+        ):
+            raise RetriableHarvestError(
+                f"{self.name}: {url} answered an HTML page, not data "
+                "(a login page or a proxy's error page?)"
+            )
+        return Fetched(final, reply.status_code, content_type, body)
+
+    def _read(self, reply: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in reply.iter_bytes(_CHUNK):
+            size += len(chunk)
+            if size > self.policy.max_bytes:
+                raise RetriableHarvestError(
+                    f"{self.name}: the answer is larger than {self.policy.max_bytes} bytes"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _check_status(name: str, reply: httpx.Response) -> None:
+    status = reply.status_code
+    if status in (401, 403):
+        raise FatalHarvestError(
+            f"{name}: access refused (HTTP {status}): check the source's credentials"
+        )
+    if status in _RETRY_STATUS:
+        raise _Retry(f"HTTP {status}", _retry_after(reply.headers.get("retry-after")))
+    if status >= 300:
+        raise FatalHarvestError(f"{name}: {reply.url} answered HTTP {status}")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name" in text and ("resolution" in text or "not known" in text):
+        return "host name not found"
+    if "certificate" in text or "ssl" in text:
+        return "TLS error (certificate not trusted?)"
+    return f"transport error ({type(exc).__name__})"
