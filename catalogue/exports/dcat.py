@@ -207,12 +207,14 @@ def _distribution(
     dist = BNode()
     graph.add((dist, RDF.type, DCAT.Distribution))
     graph.add((dist, DCTERMS.title, Literal(f"Images at {condition.site}")))
-    graph.add((dist, DCTERMS.description, Literal(condition.conditions)))
-    graph.add((dist, DCAT.accessURL, _typed(graph, condition.url or view.iri, RDFS.Resource)))
+    terms = f"Who may request the images: {condition.who} How: {condition.how}"
+    graph.add((dist, DCTERMS.description, Literal(terms)))
+    access = condition.contact_url or view.iri
+    graph.add((dist, DCAT.accessURL, _typed(graph, access, RDFS.Resource)))
     if licence is not None:
         graph.add((dist, DCTERMS.license, licence))
     statement = BNode()
     graph.add((statement, RDF.type, DCTERMS.RightsStatement))
-    graph.add((statement, RDFS.label, Literal(condition.conditions)))
+    graph.add((statement, RDFS.label, Literal(terms)))
     graph.add((dist, DCTERMS.rights, statement))
     return dist

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from catalogue.errors import NotFoundError
 from catalogue.models import Dataset, DatasetVersion, DoiState
+from catalogue.models.publishing import DatasetCuration
 
 #: DOI states whose landing page resolves for everybody (reserved and draft stay private).
 RESOLVABLE = frozenset({DoiState.REGISTERED, DoiState.FINDABLE, DoiState.HIDDEN})
@@ -42,12 +43,20 @@ class VersionLink:
 
 @dataclass(frozen=True)
 class AccessCondition:
-    """Who may request the images of one site, and how."""
+    """Who may request the images of one site, and how (`contact`: an address or URL)."""
 
     site: str
-    conditions: str
-    url: str | None = None
+    who: str
+    how: str
     contact: str | None = None
+
+    @property
+    def contact_url(self) -> str | None:
+        if not self.contact:
+            return None
+        if self.contact.startswith(("https://", "http://", "mailto:")):
+            return self.contact
+        return f"mailto:{self.contact}" if "@" in self.contact else None
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class DatasetView:
     version: str | None = None
     published_at: datetime | None = None
     deleted_at: datetime | None = None
+    tombstone_reason: str | None = None
+    access_conditions: Sequence[AccessCondition] = field(default_factory=tuple)
     concept_iri: str | None = None  # for a version: its dataset
     concept_doi: str | None = None
     versions: Sequence[VersionLink] = field(default_factory=tuple)
@@ -88,20 +99,6 @@ class DatasetView:
         """The persistent identifier to cite: the DOI when there is one, else the IRI."""
         return self.doi_url or self.iri
 
-    @property
-    def access_conditions(self) -> list[AccessCondition]:
-        raw = self.attributes.get("accessConditions") or []
-        return [
-            AccessCondition(
-                site=str(item.get("site", "")),
-                conditions=str(item.get("conditions", "")),
-                url=item.get("url"),
-                contact=item.get("contact"),
-            )
-            for item in raw
-            if isinstance(item, Mapping)
-        ]
-
 
 def dataset_iri(node: Node, dataset_id: uuid.UUID) -> str:
     return f"{node.base_url.rstrip('/')}/id/dataset/{dataset_id}"
@@ -114,13 +111,21 @@ def dataset_view(session: Session, node: Node, dataset: Dataset) -> DatasetView:
 
 def dataset_views(session: Session, node: Node, datasets: Sequence[Dataset]) -> list[DatasetView]:
     """Views of many datasets, their versions read in one query."""
+    ids = [d.id for d in datasets]
     versions: dict[uuid.UUID, list[DatasetVersion]] = {}
-    for version in _published_versions(session, [d.id for d in datasets]):
+    for version in _published_versions(session, ids):
         versions.setdefault(version.dataset_id, []).append(version)
-    return [_concept(node, d, versions.get(d.id, [])) for d in datasets]
+    curations = _curations(session, ids)
+    return [_concept(node, d, versions.get(d.id, []), curations.get(d.id)) for d in datasets]
 
 
-def _concept(node: Node, dataset: Dataset, versions: list[DatasetVersion]) -> DatasetView:
+def _concept(
+    node: Node,
+    dataset: Dataset,
+    versions: list[DatasetVersion],
+    curation: DatasetCuration | None,
+) -> DatasetView:
+    tombstoned = curation.tombstoned_at if curation else None
     return DatasetView(
         node=node,
         iri=dataset.iri or dataset_iri(node, dataset.id),
@@ -132,7 +137,9 @@ def _concept(node: Node, dataset: Dataset, versions: list[DatasetVersion]) -> Da
         modified=dataset.updated_at,
         doi=dataset.concept_doi,
         published_at=versions[-1].published_at if versions else None,
-        deleted_at=dataset.deleted_at,
+        deleted_at=dataset.deleted_at or tombstoned,
+        tombstone_reason=curation.tombstone_reason if curation else None,
+        access_conditions=_conditions(curation),
         concept_doi=dataset.concept_doi,
         versions=tuple(_link(v) for v in versions),
     )
@@ -156,7 +163,9 @@ def version_view(session: Session, node: Node, version: DatasetVersion) -> Datas
         doi=version.doi,
         version=version.version,
         published_at=version.published_at,
-        deleted_at=dataset.deleted_at,
+        deleted_at=concept.deleted_at,
+        tombstone_reason=concept.tombstone_reason,
+        access_conditions=concept.access_conditions,
         concept_iri=concept.iri,
         concept_doi=dataset.concept_doi,
         versions=concept.versions,
@@ -191,6 +200,28 @@ def _published_versions(session: Session, dataset_ids: Sequence[uuid.UUID]) -> l
         .order_by(col(DatasetVersion.published_at).desc(), col(DatasetVersion.version).desc())
     )
     return list(rows)
+
+
+def _curations(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DatasetCuration]:
+    if not ids:
+        return {}
+    rows = session.exec(select(DatasetCuration).where(col(DatasetCuration.dataset_id).in_(ids)))
+    return {row.dataset_id: row for row in rows}
+
+
+def _conditions(curation: DatasetCuration | None) -> tuple[AccessCondition, ...]:
+    if curation is None:
+        return ()
+    return tuple(
+        AccessCondition(
+            site=str(item.get("site", "")),
+            who=str(item.get("who", "")),
+            how=str(item.get("how", "")),
+            contact=item.get("contact"),
+        )
+        for item in curation.access_conditions
+        if isinstance(item, Mapping)
+    )
 
 
 def _link(version: DatasetVersion) -> VersionLink:

@@ -14,9 +14,24 @@ from lxml import etree
 
 from catalogue.exports.view import Node
 from catalogue.models import Dataset, DatasetVersion, DoiState
+from catalogue.models.publishing import DatasetCuration
 from catalogue.store import Store
 from tests.conftest import SHARED_DATA
 
+ACCESS = [
+    {
+        "site": "north-hospital",
+        "who": "Researchers at consortium members.",
+        "how": "Apply to the data access committee; a data use agreement is required.",
+        "contact": "https://north.example/dac",
+    },
+    {
+        "site": "south-lab",
+        "who": "Collaborators of the imaging lab.",
+        "how": "A collaboration agreement.",
+        "contact": "imaging@south.example",
+    },
+]
 NODE = Node(base_url="http://node.test", name="Imaging Catalogue Test Node")
 DATACITE = SHARED_DATA / "datacite"
 KERNEL_45_XSD = DATACITE / "datacite-schema" / "source" / "meta" / "kernel-4.5" / "metadata.xsd"
@@ -94,14 +109,7 @@ META: dict[str, Any] = {
             "relationType": "IsDescribedBy",
         }
     ],
-    "accessConditions": [
-        {
-            "site": "north-hospital",
-            "conditions": "Images on request to the data access committee; a DUA is required.",
-            "url": "https://north.example/dac",
-        },
-        {"site": "south-lab", "conditions": "Collaboration agreement with the imaging lab."},
-    ],
+    "curatorNote": "not a DataCite property: never exported",
 }
 
 
@@ -123,10 +131,18 @@ def publish(
             state=DoiState.FINDABLE,
             concept_doi=f"10.80001/{slug}",
             meta=meta,
-            deleted_at=datetime(2026, 11, 1, tzinfo=UTC) if deleted else None,
         )
         session.add(dataset)
         session.flush()
+        tombstone = datetime(2026, 11, 1, tzinfo=UTC) if deleted else None
+        session.add(
+            DatasetCuration(
+                dataset_id=dataset.id,
+                access_conditions=ACCESS,
+                tombstoned_at=tombstone,
+                tombstone_reason="Withdrawn at the request of a site." if deleted else None,
+            )
+        )
         rows = [
             DatasetVersion(
                 dataset_id=dataset.id,

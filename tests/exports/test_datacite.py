@@ -55,7 +55,7 @@ def test_versions_link_to_their_concept_and_neighbours(store: Store, published: 
 
 def test_fields_outside_the_kernel_never_reach_datacite(store: Store, published: Published):
     doc = to_datacite_json(views(store, published)[2])
-    assert "accessConditions" not in doc
+    assert "curatorNote" not in doc
     assert doc["url"].startswith("http://node.test/id/dataset_version/")
     assert doc["version"] == "2.0"
 
