@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 from catalogue.errors import ConfigurationError, ErrorDetail
 
 YamlPath = tuple[str | int, ...]
-SOURCE_FIELDS = frozenset({"name", "kind", "enabled", "description"})
+SOURCE_FIELDS = frozenset({"name", "kind", "enabled", "description", "site"})
 
 
 class SourceSpec(BaseModel):
@@ -35,6 +35,8 @@ class SourceSpec(BaseModel):
     kind: str
     enabled: bool = True
     description: str = ""
+    # the site the records belong to, when not this node's (a hub's `peer` source names its site)
+    site: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -117,7 +119,10 @@ def _check_entry(
         ok = False
     if not ok:
         return None
-    return spec.model_copy(update={"options": checked.model_dump(mode="json")})
+    values = checked.model_dump(mode="json")
+    # a JSON dump masks secrets as "**********": the harvester needs them as written
+    values.update({k: v.get_secret_value() for k, v in checked if isinstance(v, SecretStr)})
+    return spec.model_copy(update={"options": values})
 
 
 def _compose(text: str, origin: str) -> tuple[dict[YamlPath, int], Any]:

@@ -65,7 +65,10 @@ class Runner:
                 "errors; run `catalogue sources check`)"
             ) from None
         context = HarvestContext(
-            source=spec.name, site=self.site, pseudonym_secret=self.secret, report=report
+            source=spec.name,
+            site=spec.site or self.site,
+            pseudonym_secret=self.secret,
+            report=report,
         )
         return kind(config, context)
 
@@ -79,7 +82,9 @@ class Runner:
         """Harvest one source. A fatal source error closes the run as failed and is raised."""
         report = Report()
         harvester = self.harvester(spec, report)
-        handle = self.ingest.start_run(spec.name, spec.kind, self.site)
+        if spec.site is not None:  # another site's records (a hub's peer): its site, registered
+            self.ingest.store.ensure_site(spec.site, spec.site)
+        handle = self.ingest.start_run(spec.name, spec.kind, spec.site or self.site)
         since = None if full else handle.since
         walk = _Walk(
             seen={kind: set() for kind in get_args(RecordKind)},

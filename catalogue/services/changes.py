@@ -205,7 +205,7 @@ def _change(
     if not exported or row.deleted_at is not None or collection.deleted_at is not None:
         return Change(cursor=cursor, op="delete", kind=kind, iri=row.iri, changed_at=at)
     site, source = ctx.sources[row.source_id]
-    fields = row.model_dump(exclude=set(_INTERNAL))
+    fields = row.model_dump(mode="json", exclude=set(_INTERNAL))
     parents = {
         name: ctx.iris[pid]
         for name, attr in (("collection", "collection_id"), ("subject", "subject_id"))

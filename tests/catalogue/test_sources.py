@@ -112,3 +112,15 @@ def test_malformed_files(text: str, expected: str) -> None:
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"cannot read sources file .*nope.yaml"):
         load_sources(tmp_path / "nope.yaml", KINDS)
+
+
+def test_secrets_reach_the_harvester_as_written(tmp_path: Path) -> None:
+    from harvesters.dicom.dicomweb import DicomWebConfig
+
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "sources:\n  - name: pacs\n    kind: dicomweb\n    collection: PACS\n"
+        "    url: http://pacs.example.org/dicom-web\n    username: u\n    password: hunter2\n"
+    )
+    (spec,) = load_sources(path, {"dicomweb": DicomWebConfig})
+    assert spec.options["password"] == "hunter2"
