@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api import auth, errors
+from api.fair import fair_router
 from api.graphql.context import Services
 from api.graphql.router import graphql_router
 from api.harvesting import harvest_service
@@ -91,5 +92,6 @@ def create_app(
     app.include_router(
         graphql_router(settings, services), prefix="/graphql", include_in_schema=False
     )
+    app.include_router(fair_router(settings, store))
     app.mount("/", StaticFiles(directory=WEB_ROOT, html=True), name="web")
     return app
