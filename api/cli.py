@@ -19,6 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from api.cli_access import keys_app, tokens_app
+from api.cli_datasets import datasets_app
 from catalogue import __version__
 from catalogue.checks import (
     CheckResult,
@@ -54,6 +55,7 @@ sources_app = typer.Typer(help="List and check the configured sources.", no_args
 app.add_typer(sources_app, name="sources")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(datasets_app, name="datasets")
 index_app = typer.Typer(help="Inspect, update and rebuild the search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 console = Console()

@@ -169,7 +169,7 @@ class DatasetService:
             query=query,
             selection=selection,
             frozen_at=self.clock(),
-            counted=[{**c, "subjects": len(c["subjects"])} for c in counted.values()],
+            counted=[{**c, "subjects": len(c["subjects"])} for _, c in sorted(counted.items())],
             datasheet=sheet.raw_datasheet(rows),
         )
         session.add(snapshot)
