@@ -62,7 +62,7 @@ class Identity:
     roles: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)
     sites: frozenset[str] = field(default_factory=frozenset)  # slugs of the sites curated
-    scopes: frozenset[str] | None = None  # a client's scopes; None for people (not limited)
+    scopes: frozenset[str] | None = None  # a client's scopes (None: none); people: not limited
     via: str = "anonymous"  # how it was established: anonymous, token, api_key, cli
 
     @property
@@ -83,8 +83,13 @@ class Identity:
             return True
         return Role.CURATOR in self.roles and site_slug is not None and site_slug in self.sites
 
+    @property
+    def limited(self) -> bool:
+        """Is what it may do bounded by scopes? Always for clients, never for people."""
+        return self.is_client or self.scopes is not None
+
     def allows(self, scope: ClientScope) -> bool:
-        return self.scopes is None or scope.value in self.scopes
+        return not self.limited or scope.value in (self.scopes or frozenset())
 
     def principals(self) -> list[tuple[PrincipalKind, str]]:
         """The names grants can be made to for this identity."""
@@ -125,7 +130,7 @@ def access_to(
 
 
 def _capped(identity: Identity, level: Access) -> Access:
-    if identity.is_admin or identity.scopes is None:
+    if identity.is_admin or not identity.limited:
         return level
     if level is Access.RECORDS and not identity.allows(ClientScope.RECORDS):
         level = Access.COUNTS

@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from catalogue.access import Identity
+from catalogue.audit import AuditLog
 from catalogue.errors import ErrorDetail, SearchUnavailableError, ValidationError
 from catalogue.grants import collection_access
+from catalogue.models import Visibility
 from catalogue.search._summary import (
     CollectionInfo,
     FacetResult,
@@ -94,11 +96,13 @@ class SearchService:
         *,
         rounding: int | None = None,
         fallback: SearchBackend | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
         self.policy = Policy(threshold=suppression_threshold, rounding=rounding)
         self.fallback = fallback
+        self.audit = audit or AuditLog(store)
 
     def search(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> SearchResult:
         q = validate_query(query)
@@ -113,6 +117,8 @@ class SearchService:
             cursor = encode_cursor(q, Position(page.after, total), engine)
         hits = [SearchHit(**vars(h)) for h in page.hits]
         found = self._facets(q, scope) if q.facets else []
+        touched = [c.id for c in colls if c.access in wanted and _restricted(c)] if total else []
+        self.audit.record(identity, "search", _dump(q), touched, total)
         return SearchResult(
             kind=q.kind, total=total, hits=hits, cursor=cursor, facets=found, engine=engine
         )
@@ -146,6 +152,9 @@ class SearchService:
             ("study_count", "series_count"),
         )
         aggs, engine = self._call(lambda b: b.aggregate(request))
+        sizes = {c.id: aggs.groups.get(c.id, GroupCounts()).docs for c in colls}
+        touched = [c.id for c in colls if _restricted(c) and sizes[c.id]]
+        self.audit.record(identity, "cohort", _dump(q), touched, sum(sizes.values()))
         return summarise(aggs, colls, q.facets, self.policy, engine)
 
     def collections(self, identity: Identity) -> list[CollectionInfo]:
@@ -178,6 +187,14 @@ class SearchService:
                 self.fallback.name,
             )
             return call(self.fallback), self.fallback.name
+
+
+def _restricted(c: CollectionInfo) -> bool:
+    return c.visibility is not Visibility.PUBLIC
+
+
+def _dump(q: SearchQuery) -> dict[str, Any]:
+    return q.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
 
 
 def summarise(
