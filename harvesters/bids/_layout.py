@@ -45,15 +45,15 @@ class NamingError(ValueError):
     """A file name that breaks the BIDS naming rules; the message names the rule."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Name:
     entities: tuple[tuple[str, str], ...]  # in file-name order, `sub` first
     suffix: str
     extension: str
+    keys: dict[str, str] = field(init=False, compare=False, hash=False)
 
-    @property
-    def keys(self) -> dict[str, str]:
-        return dict(self.entities)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", dict(self.entities))
 
 
 def parse_name(filename: str) -> Name:
@@ -102,10 +102,10 @@ class Sidecar:
 
     def applies_to(self, data: Name) -> bool:
         """The inheritance principle: same suffix, and every entity of the sidecar in the file."""
-        mine = data.keys
-        return self.name.suffix == data.suffix and all(
-            mine.get(k) == v for k, v in self.name.entities
-        )
+        if self.name.suffix != data.suffix:
+            return False
+        keys = data.keys
+        return all(keys.get(k) == v for k, v in self.name.entities)
 
 
 @dataclass(frozen=True)

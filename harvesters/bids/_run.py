@@ -7,7 +7,7 @@ record whose reading reported a failure gets no signature, so it is read (and re
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import os
 import re
@@ -29,7 +29,8 @@ from harvesters.base import Report
 from harvesters.bids import _sidecar, _tables
 from harvesters.bids._layout import DataFile, Dataset
 from harvesters.bids._nifti import NiftiError, header_fields
-from harvesters.dicom.deid import Deidentifier, screen_text
+from harvesters.dicom.deid import screen_text
+from harvesters.pseudonyms import Pseudonymiser
 
 if TYPE_CHECKING:
     from harvesters.bids.harvester import BidsConfig
@@ -48,24 +49,26 @@ _OMITTED_ENTITIES = frozenset({"sub", "ses"})  # labels: pseudonymised, never co
 class Naming:
     """Keyed pseudonyms for subjects, studies, series and file paths."""
 
-    def __init__(self, deid: Deidentifier, collection: str, subject_key: str) -> None:
-        self.deid, self.collection, self.subject_key = deid, collection, subject_key
+    def __init__(self, keys: Pseudonymiser, collection: str, subject_key: str) -> None:
+        self.keys, self.collection, self.subject_key = keys, collection, subject_key
 
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 (one Naming per run)
     def subject(self, label: str) -> str:
         key = label if self.subject_key == "label" else f"bids\0{self.collection}\0{label}"
-        return self.deid.pseudonym("subject", key)
+        return self.keys.pseudonym("subject", key)
 
     def study(self, subject: str, session: str | None) -> str:
-        return self.deid.pseudonym("study", f"{subject}\0{session or ''}")
+        return self.keys.pseudonym("study", f"{subject}\0{session or ''}")
 
     def series(self, relpath: str) -> str:
-        return self.deid.pseudonym("series", f"bids\0{self.collection}\0{relpath}")
+        return self.keys.pseudonym("series", f"bids\0{self.collection}\0{relpath}")
 
     def file(self, relpath: str) -> str:
-        return self.deid.pseudonym("bids-file", f"{self.collection}\0{relpath}")[:16]
+        return self.keys.pseudonym("bids-file", f"{self.collection}\0{relpath}")[:16]
 
     def signature(self, parts: Any) -> str:
-        return self.deid.pseudonym("bids-signature", json.dumps(parts))[:16]
+        """Of nested lists and tuples of strings, numbers and None: their repr is stable."""
+        return self.keys.pseudonym("bids-signature", repr(parts))[:16]
 
 
 def old_signatures(since: Cursor | None, fingerprint: str) -> dict[str, str]:
@@ -104,7 +107,7 @@ class BidsRun:
         self._pipelines: dict[int, str] = {}
         self._sidecars: dict[str, dict[str, Any] | str] = {}
         self._participants: tuple[dict[str, _tables.Participant], bool] | None = None
-        self._needles: _sidecar.Needles = ()
+        self._screen = _sidecar.Screen()
 
     # --- signatures ---------------------------------------------------------------------------
 
@@ -283,7 +286,7 @@ class BidsRun:
     # --- series -------------------------------------------------------------------------------
 
     def series(self, datasets: Sequence[Dataset]) -> Iterator[Item]:
-        self._needles = _sidecar.needles({s for d in datasets for s in d.subjects})
+        self._screen = _sidecar.Screen({s for d in datasets for s in d.subjects})
         for dataset in datasets:
             for f in dataset.files:
                 yield from self._one_series(f, dataset)
@@ -301,7 +304,7 @@ class BidsRun:
                 yield Seen(kind="series", native_id=series)
             return
         failures = len(self.report.failures)
-        fields = _sidecar.series_fields(merged, self._needles)
+        fields = _sidecar.series_fields(merged, self._screen)
         if self.config.nifti_headers and _needs_header(fields, f):
             fields = self._with_header(fields, f, series)
         yield self._series_record(series, f, fields, dataset)
@@ -338,9 +341,7 @@ class BidsRun:
     ) -> SeriesRecord:
         subject = self.naming.subject(f.subject)
         entities = {
-            k: v
-            for k, v in f.name.entities
-            if k not in _OMITTED_ENTITIES and screen_text(v, max_chars=64) == v
+            k: v for k, v in f.name.entities if k not in _OMITTED_ENTITIES and self._screen(v) == v
         }
         attributes: dict[str, Any] = {
             **fields.pop("attributes", {}),

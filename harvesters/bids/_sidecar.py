@@ -8,7 +8,6 @@ seconds; the catalogue keeps milliseconds.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
@@ -69,28 +68,36 @@ def load(path: str) -> dict[str, Any]:
     return value
 
 
-Needles = tuple[tuple[str, int], ...]
+class Screen:
+    """`screen_text` with the dataset's participant labels among what it removes (a sidecar at
+    the root may name anyone), except short numbers, which identify nobody and would eat
+    "run 01". The sidecars of a dataset repeat a few values: each is screened once."""
+
+    def __init__(self, labels: Iterable[str] = ()) -> None:
+        found = {
+            (label.lower(), TOKEN)
+            for label in labels
+            if len(label) >= 2 and not (label.isdigit() and len(label) < 4)
+        }
+        self.needles = tuple(sorted(found, key=lambda n: (-len(n[0]), n)))
+        self._done: dict[str, str | None] = {}
+
+    def __call__(self, value: str) -> str | None:
+        if value not in self._done:
+            if len(self._done) > 65536:  # a dataset of unique descriptions: bound the memory
+                self._done.clear()
+            self._done[value] = screen_text(value, self.needles, max_chars=MAX_TEXT)
+        return self._done[value]
 
 
-def needles(labels: Iterable[str]) -> Needles:
-    """What screening removes: the participant labels of the dataset (a sidecar at the root may
-    name anyone), except short numbers, which identify nobody and would eat "run 01"."""
-    found = {
-        (label.lower(), TOKEN)
-        for label in labels
-        if len(label) >= 2 and not (label.isdigit() and len(label) < 4)
-    }
-    return tuple(sorted(found, key=lambda n: (-len(n[0]), n)))
-
-
-def series_fields(merged: Mapping[str, Any], needles: Needles) -> dict[str, Any]:
+def series_fields(merged: Mapping[str, Any], screen: Screen) -> dict[str, Any]:
     """SeriesRecord fields (and `attributes`) from the merged sidecars of one data file."""
     fields: dict[str, Any] = {}
     for key, (name, scale) in NUMBERS.items():
         if (number := _number(merged.get(key))) is not None:
             fields[name] = round(number * scale, 6)
     for key, name in TEXTS.items():
-        if name not in fields and (text := _text(merged.get(key), needles)) is not None:
+        if name not in fields and (text := _text(merged.get(key), screen)) is not None:
             fields[name] = text
     if (image_type := _image_type(merged.get("ImageType"))) is not None:
         fields["image_type"] = image_type
@@ -98,7 +105,7 @@ def series_fields(merged: Mapping[str, Any], needles: Needles) -> dict[str, Any]
         agent = merged.get("ContrastBolusIngredient", merged.get("ContrastBolusAgent"))
         fields["contrast_agent"] = str(agent).strip().upper() not in _NO_CONTRAST
     attributes = {
-        key: text for key in ATTRIBUTES if (text := _text(merged.get(key), needles)) is not None
+        key: text for key in ATTRIBUTES if (text := _text(merged.get(key), screen)) is not None
     }
     if attributes:
         fields["attributes"] = attributes
@@ -115,18 +122,10 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _text(value: Any, needles: Needles) -> str | None:
+def _text(value: Any, screen: Screen) -> str | None:
     if isinstance(value, list):  # e.g. ScanningSequence ["GR", "IR"]
         value = "\\".join(v for v in value if isinstance(v, str))
-    if not isinstance(value, str):
-        return None
-    return _screened(value, needles)
-
-
-@functools.lru_cache(maxsize=4096)
-def _screened(value: str, needles: Needles) -> str | None:
-    # The sidecars of one dataset repeat the same few descriptions: screen each once.
-    return screen_text(value, needles, max_chars=MAX_TEXT)
+    return screen(value) if isinstance(value, str) else None
 
 
 def _image_type(value: Any) -> tuple[str, ...] | None:

@@ -38,13 +38,13 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from catalogue.errors import ConfigurationError, FatalHarvestError
+from catalogue.errors import FatalHarvestError
 from catalogue.models import Visibility
 from catalogue.records import Checkpoint, Cursor, Item
 from harvesters.base import Harvester, HarvesterConfig
 from harvesters.bids._layout import walk
 from harvesters.bids._run import PROFILE, BidsRun, Naming, old_signatures
-from harvesters.dicom.deid import Deidentifier
+from harvesters.pseudonyms import Pseudonymiser, from_context
 
 
 class BidsConfig(HarvesterConfig):
@@ -128,7 +128,7 @@ class BidsHarvester(Harvester[BidsConfig]):
     complete_walks: ClassVar[bool] = True  # every run accounts for every record of the dataset
 
     def check_connection(self) -> None:
-        self._deid()  # a missing or short secret is fatal
+        self._keys()  # a missing or short secret is fatal
         root = self.config.path
         try:
             with os.scandir(root) as listing:
@@ -140,9 +140,9 @@ class BidsHarvester(Harvester[BidsConfig]):
 
     def iter_records(self, since: Cursor | None) -> Iterator[Item]:
         self.check_connection()  # a missing root must stop the run, not look like an empty one
-        deid = self._deid()
+        keys = self._keys()
         fingerprint = self._fingerprint()
-        naming = Naming(deid, self.collection_id, self.config.subject_key)
+        naming = Naming(keys, self.collection_id, self.config.subject_key)
 
         def bad_file(relpath: str, reason: str) -> None:
             self.report.failure(f"file:{naming.file(relpath)}", reason)
@@ -170,7 +170,7 @@ class BidsHarvester(Harvester[BidsConfig]):
         """Relative paths of the files and folders that failure reports name (`file:<id>`), for
         the site's operators: it needs the secret and the dataset."""
         wanted = {i.removeprefix("file:") for i in ids}
-        naming = Naming(self._deid(), self.collection_id, self.config.subject_key)
+        naming = Naming(self._keys(), self.collection_id, self.config.subject_key)
         found: dict[str, str] = {}
 
         def note(relpath: str, _reason: str) -> None:
@@ -186,17 +186,8 @@ class BidsHarvester(Harvester[BidsConfig]):
                         found[fid] = s.relpath
         return found
 
-    def _deid(self) -> Deidentifier:
-        secret = self.context.pseudonym_secret
-        if secret is None or not secret.get_secret_value():
-            raise FatalHarvestError(
-                f"source {self.context.source!r}: no pseudonym secret is configured for site "
-                f"{self.context.site!r}; BIDS datasets are never harvested without one"
-            )
-        try:
-            return Deidentifier(secret.get_secret_value().encode("utf-8"))
-        except ConfigurationError as exc:
-            raise FatalHarvestError(f"source {self.context.source!r}: {exc.message}") from None
+    def _keys(self) -> Pseudonymiser:
+        return from_context(self.context, "BIDS datasets")
 
     def _fingerprint(self) -> str:
         """What, besides the files, the records depend on: a change means reading everything."""

@@ -26,7 +26,7 @@ from catalogue.records import (
 )
 from harvesters.base import HarvestContext, RecordFailure
 from harvesters.bids.harvester import BidsConfig, BidsHarvester
-from harvesters.dicom.deid import Deidentifier
+from harvesters.pseudonyms import Pseudonymiser
 from tests.harvesters.bids_datasets import LABELS, write_example, write_json, write_nifti
 
 SECRET = "a-bids-test-secret-of-32-characters"
@@ -73,7 +73,7 @@ def harvest(root: Path, since: Any = None, **options: Any) -> Run:
 
 
 def subject_id(label: str, collection: str = "epilepsy") -> str:
-    return Deidentifier(SECRET.encode()).pseudonym("subject", f"bids\0{collection}\0{label}")
+    return Pseudonymiser(SECRET.encode()).pseudonym("subject", f"bids\0{collection}\0{label}")
 
 
 def series_by(run: Run, suffix: str, subject: str | None = None) -> list[SeriesRecord]:
@@ -207,7 +207,7 @@ def test_no_identifier_leaves_the_harvester(dataset: Path) -> None:
 
 def test_subject_keys_can_line_up_with_the_sites_dicom_sources(dataset: Path) -> None:
     run = harvest(dataset, subject_key="label")
-    expected = Deidentifier(SECRET.encode()).pseudonym("subject", "JDOE1958")
+    expected = Pseudonymiser(SECRET.encode()).pseudonym("subject", "JDOE1958")
     assert expected in {s.native_id for s in run.of(SubjectRecord)}
     other = harvest(dataset, collection_id="other")
     assert subject_id("JDOE1958", "other") in {s.native_id for s in other.of(SubjectRecord)}
