@@ -253,26 +253,35 @@ class DatasetService:
         self, identity: Identity, dataset_id: uuid.UUID, *, findable: bool = True
     ) -> DatasetView:
         """Publish the draft version: its DOI findable (or only registered), the concept DOI
-        listing it, the previous version pointing to it."""
+        listing it, the previous version pointing to it. With no draft, make the latest
+        version findable again if it was only registered or hidden."""
         _require_admin(identity)
         action = DoiAction.PUBLISH if findable else DoiAction.REGISTER
         with self.store.session() as session:
             dataset, _ = self._writable(session, dataset_id)
-            version = _draft(session, dataset)
-            tasks = self._reservations(session, dataset, version)
-            version.published_at = self.clock()
-            version.meta = attrs.descriptive(dataset.meta)
-            session.add(version)
-            session.flush()
-            tasks.append(queue(session, dataset, version, action))
-            concept_new = dataset.state in (DoiState.DRAFT, DoiState.RESERVED)
-            tasks.append(queue(session, dataset, None, action if concept_new else DoiAction.UPDATE))
-            published = [v for v in versions_of(session, dataset.id) if v.published_at]
-            if len(published) > 1 and published[-2].doi:
-                tasks.append(queue(session, dataset, published[-2], DoiAction.UPDATE))
+            latest = versions_of(session, dataset.id)[-1]
+            if latest.published_at is not None:
+                tasks = _republish(session, dataset, latest, findable)
+            else:
+                tasks = self._first_publication(session, dataset, latest, action)
             ids = [t.id for t in tasks]
         self.sync.run(ids)
         return self.show(identity, dataset_id)
+
+    def _first_publication(
+        self, session: Session, dataset: Dataset, version: DatasetVersion, action: DoiAction
+    ) -> list[DoiTask]:
+        tasks = self._reservations(session, dataset, version)
+        version.published_at = self.clock()
+        version.meta = attrs.descriptive(dataset.meta)
+        session.add(version)
+        session.flush()
+        tasks.append(queue(session, dataset, version, action))
+        tasks.append(queue(session, dataset, None, _concept_action(dataset.state, action)))
+        published = [v for v in versions_of(session, dataset.id) if v.published_at]
+        if len(published) > 1 and published[-2].doi:
+            tasks.append(queue(session, dataset, published[-2], DoiAction.UPDATE))
+        return tasks
 
     def hide(
         self, identity: Identity, dataset_id: uuid.UUID, version: str | None = None
@@ -470,6 +479,29 @@ def _require_admin(identity: Identity) -> None:
 
 def _is_admin(identity: Identity) -> bool:
     return "admin" in identity.roles
+
+
+def _concept_action(state: DoiState, action: DoiAction) -> DoiAction:
+    """A concept DOI not yet registered takes the version's action; a registered or hidden
+    one is published again when the version is; otherwise its metadata is updated."""
+    if state in (DoiState.DRAFT, DoiState.RESERVED):
+        return action
+    if action is DoiAction.PUBLISH and state is not DoiState.FINDABLE:
+        return DoiAction.PUBLISH
+    return DoiAction.UPDATE
+
+
+def _republish(
+    session: Session, dataset: Dataset, latest: DatasetVersion, findable: bool
+) -> list[DoiTask]:
+    if not findable or latest.state is DoiState.FINDABLE:
+        raise ConflictError(
+            f"version {latest.version} is published: create a new version to publish again"
+        )
+    tasks = [queue(session, dataset, latest, DoiAction.PUBLISH)]
+    if dataset.state is not DoiState.FINDABLE:
+        tasks.append(queue(session, dataset, None, DoiAction.PUBLISH))
+    return tasks
 
 
 def _draft(session: Session, dataset: Dataset) -> DatasetVersion:

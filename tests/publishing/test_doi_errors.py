@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalogue.errors import ConflictError
 from catalogue.models import DoiState
 from catalogue.models.publishing import DoiAction, DoiTaskStatus
 from catalogue.publishing.datacite import DataCiteProvider
@@ -86,8 +87,6 @@ def test_hide_and_withdraw_leave_dois_resolving(
     assert gone.tombstoned_at is not None and gone.failures == []
     assert gone.versions[1].doi is None and v2.doi not in contract.dois  # a draft DOI is deleted
     assert contract.dois[gone.concept_doi]["state"] == "registered"  # type: ignore[index]
-    from catalogue.errors import ConflictError
-
     with pytest.raises(ConflictError):
         service.edit(ADMIN, created.id, {"keywords": ["x"]})
 
@@ -106,3 +105,21 @@ def test_local_provider_mints_demo_dois_marked_unregistered(local_service: Datas
     shown = local_service.publish(ADMIN, created.id)
     assert shown.state is DoiState.FINDABLE and shown.concept_doi.startswith("10.5072/")  # type: ignore[union-attr]
     assert shown.provider == "local" and shown.doi_registered is False
+
+
+def test_hidden_dois_are_published_again(
+    service: DatasetService, contract: DataCiteContract
+) -> None:
+    created = _create(service, "rehidden", CREATOR)
+    service.publish(ADMIN, created.id, findable=False)
+    registered = service.show(ADMIN, created.id)
+    assert registered.state is registered.versions[0].state is DoiState.REGISTERED
+    again = service.publish(ADMIN, created.id)
+    assert again.state is again.versions[0].state is DoiState.FINDABLE
+    hidden = service.hide(ADMIN, created.id)
+    assert hidden.state is hidden.versions[0].state is DoiState.HIDDEN
+    assert contract.dois[hidden.concept_doi]["state"] == "registered"  # type: ignore[index]
+    shown = service.publish(ADMIN, created.id)
+    assert shown.failures == [] and shown.versions[0].state is DoiState.FINDABLE
+    with pytest.raises(ConflictError):
+        service.publish(ADMIN, created.id)  # findable already: a new version is needed
