@@ -1,12 +1,13 @@
 """The change feed: every create, update and delete of a published record since a cursor, in
 commit order, each with the record as the store holds it now and its provenance.
 
-A peer (another node's `peer` harvester) reads it page by page. Cursors are positions in the
-change log, so they stay valid across restarts. A record changed several times since the cursor
-appears once, at its last change. Only collections exported to the reader contribute records:
-`public` ones to anyone, `registered` ones to signed-in readers (peers use an API key);
-`aggregate` and `private` collections export no records at all, and a collection that stops
-being exported is announced as deleted so that the peer drops it.
+A peer (another node's `peer` harvester, signed in with the API key this node issued to it)
+reads it page by page. Cursors are positions in the change log, so they stay valid across
+restarts. A record changed several times since the cursor appears once, at its last change. A
+peer gets the records of the collections it may read at record level (`catalogue/access.py`:
+public ones, registered ones, and what grants give it); an aggregate-only or private collection
+exports no records, and a collection the peer can no longer read is announced as deleted so that
+the peer drops it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from catalogue.access import Identity
-from catalogue.errors import ErrorDetail, ValidationError
+from catalogue.errors import ErrorDetail, PermissionDeniedError, ValidationError
+from catalogue.grants import readable_collections
 from catalogue.models import (
     PUBLISHED,
     ChangeEntry,
@@ -34,7 +36,6 @@ from catalogue.models import (
     Site,
     Source,
     Subject,
-    Visibility,
 )
 from catalogue.store import Store
 
@@ -94,14 +95,17 @@ class ChangeFeed:
     def changes(self, identity: Identity, after: str | None = None, first: int = 100) -> ChangePage:
         if not 1 <= first <= MAX_PAGE:
             raise ValidationError(f"first must be between 1 and {MAX_PAGE}")
+        if identity.is_anonymous:
+            raise PermissionDeniedError("the change feed is for peers: sign in with an API key")
         position = decode_cursor(after)
         with self.store.session() as session:
             entries = _latest_entries(session, position, first + 1)
             more, entries = len(entries) > first, entries[:first]
             rows = _load(session, entries)
             context = _Context.load(session, rows.values())
+            readable = readable_collections(session.connection(), identity)
             changes = [
-                _change(entry, rows.get(entry.entity_id), context, identity) for entry in entries
+                _change(entry, rows.get(entry.entity_id), context, readable) for entry in entries
             ]
         end = str(entries[-1].seq) if entries else after
         return ChangePage(
@@ -192,14 +196,14 @@ def _by_id(session: Session, model: Any, ids: set[Any]) -> dict[uuid.UUID, Any]:
 
 
 def _change(
-    entry: ChangeEntry, row: Harvested | None, ctx: _Context, identity: Identity
+    entry: ChangeEntry, row: Harvested | None, ctx: _Context, readable: frozenset[uuid.UUID]
 ) -> Change | None:
     kind = _KIND[entry.entity_type]
     collection = ctx.collections.get(getattr(row, "collection_id", entry.entity_id))
     cursor, at = str(entry.seq), entry.changed_at
     if row is None or collection is None or row.iri is None:
         return None  # never committed in a form a peer saw, or removed outright
-    exported = _exported(collection.visibility, identity)
+    exported = collection.id in readable
     if not exported and kind != "collection":
         return None  # a hidden collection's records are not even announced
     if not exported or row.deleted_at is not None or collection.deleted_at is not None:
@@ -234,9 +238,3 @@ def _change(
         coded=ctx.coded.get(row.id, []),
         provenance=provenance,
     )
-
-
-def _exported(visibility: Visibility, identity: Identity) -> bool:
-    if visibility is Visibility.PUBLIC:
-        return True
-    return visibility is Visibility.REGISTERED and not identity.is_anonymous

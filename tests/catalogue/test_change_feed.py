@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import col, select
 
 from catalogue.access import ANONYMOUS, Identity
-from catalogue.errors import ValidationError
+from catalogue.errors import PermissionDeniedError, ValidationError
 from catalogue.models import Collection, Series, Visibility, utcnow
 from catalogue.services.changes import Change, ChangeFeed
 from catalogue.services.ingest import IngestService
@@ -22,7 +22,12 @@ from catalogue.store import Store
 from harvesters.runner import Runner
 from tests.harvesters.scripted import ScriptedHarvester, items
 
-PEER = Identity(subject="client:hub")
+PEER = Identity(
+    subject="hub", roles=frozenset({"client"}), scopes=frozenset({"records:read", "counts:read"})
+)
+COUNTS_ONLY = Identity(
+    subject="stats", roles=frozenset({"client"}), scopes=frozenset({"counts:read"})
+)
 
 
 def _harvest(store: Store, path: Path, data: list[dict[str, Any]]) -> None:
@@ -35,9 +40,7 @@ def _harvest(store: Store, path: Path, data: list[dict[str, Any]]) -> None:
     runner.run(spec, full=True)
 
 
-def _all(
-    feed: ChangeFeed, identity: Identity = ANONYMOUS, after: str | None = None
-) -> list[Change]:
+def _all(feed: ChangeFeed, identity: Identity = PEER, after: str | None = None) -> list[Change]:
     out: list[Change] = []
     while True:
         page = feed.changes(identity, after, first=4)
@@ -69,13 +72,13 @@ def test_a_cursor_resumes_after_restart_and_sees_only_later_changes(
     store: Store, tmp_path: Path
 ) -> None:
     _harvest(store, tmp_path / "items.json", items(subjects=2))
-    first = ChangeFeed(store).changes(ANONYMOUS, None, first=1000)
+    first = ChangeFeed(store).changes(PEER, None, first=1000)
     assert not first.has_next_page
     again = Store(store.url, store.base_iri)  # a restarted node
     try:
-        assert ChangeFeed(again).changes(ANONYMOUS, first.end_cursor).changes == []
+        assert ChangeFeed(again).changes(PEER, first.end_cursor).changes == []
         _harvest(store, tmp_path / "items.json", items(subjects=2, description="flair"))
-        later = ChangeFeed(again).changes(ANONYMOUS, first.end_cursor)
+        later = ChangeFeed(again).changes(PEER, first.end_cursor)
     finally:
         again.dispose()
     assert {c.kind for c in later.changes} == {"series"}
@@ -89,38 +92,40 @@ def test_deleted_records_and_hidden_collections_are_announced_as_deletions(
 ) -> None:
     _harvest(store, tmp_path / "items.json", items(subjects=2))
     feed = ChangeFeed(store)
-    mark = feed.changes(ANONYMOUS, None, first=1000).end_cursor
+    mark = feed.changes(PEER, None, first=1000).end_cursor
     with store.session() as session:
         series = session.exec(select(Series)).first()
         assert series is not None
         series.deleted_at = utcnow()
         gone = series.iri
-    deleted = feed.changes(ANONYMOUS, mark).changes
+    deleted = feed.changes(PEER, mark).changes
     assert [(c.op, c.iri) for c in deleted] == [("delete", gone)]
     with store.session() as session:
         collection = session.exec(select(Collection)).one()
         collection.visibility = Visibility.AGGREGATE
-    after = feed.changes(ANONYMOUS, mark).changes
+    after = feed.changes(PEER, mark).changes
     assert [(c.kind, c.op) for c in after] == [("collection", "delete")]
     assert _all(feed) == [after[0]]  # a hidden collection's records are not announced at all
 
 
-def test_registered_collections_are_exported_to_signed_in_peers_only(
-    store: Store, tmp_path: Path
-) -> None:
+def test_only_signed_in_peers_with_record_access_get_records(store: Store, tmp_path: Path) -> None:
     data = items(subjects=1)
     data[0]["visibility"] = "registered"
     _harvest(store, tmp_path / "items.json", data)
-    assert {c.op for c in _all(ChangeFeed(store))} == {"delete"}
-    assert {c.op for c in _all(ChangeFeed(store), PEER)} == {"upsert"}
+    with pytest.raises(PermissionDeniedError):
+        ChangeFeed(store).changes(ANONYMOUS)
+    assert {c.op for c in _all(ChangeFeed(store))} == {"upsert"}
+    assert [(c.kind, c.op) for c in _all(ChangeFeed(store), COUNTS_ONLY)] == [
+        ("collection", "delete")
+    ]
 
 
 @pytest.mark.parametrize("cursor", ["x", "-1", "1" * 30])
 def test_a_bad_cursor_or_page_size_is_a_validation_error(store: Store, cursor: str) -> None:
     with pytest.raises(ValidationError):
-        ChangeFeed(store).changes(ANONYMOUS, cursor)
+        ChangeFeed(store).changes(PEER, cursor)
     with pytest.raises(ValidationError):
-        ChangeFeed(store).changes(ANONYMOUS, None, first=0)
+        ChangeFeed(store).changes(PEER, None, first=0)
 
 
 def test_a_change_numbered_first_cannot_commit_after_a_later_one_is_read(
@@ -131,7 +136,7 @@ def test_a_change_numbered_first_cannot_commit_after_a_later_one_is_read(
     commit behind it: writer 2 waits for writer 1."""
     _harvest(store, tmp_path / "items.json", items(subjects=2, series_per_subject=1))
     feed = ChangeFeed(store)
-    start = feed.changes(ANONYMOUS, None, first=1000).end_cursor
+    start = feed.changes(PEER, None, first=1000).end_cursor
     flushed, release, second_done = threading.Event(), threading.Event(), threading.Event()
 
     def rename(index: int, hold: bool) -> None:
@@ -150,11 +155,11 @@ def test_a_change_numbered_first_cannot_commit_after_a_later_one_is_read(
     second = threading.Thread(target=rename, args=(1, False))
     second.start()
     second_done.wait(1.0)  # with the log serialised, writer 2 is still waiting here
-    early = feed.changes(ANONYMOUS, start)
+    early = feed.changes(PEER, start)
     release.set()
     first.join()
     second.join()
-    late = feed.changes(ANONYMOUS, early.end_cursor)
+    late = feed.changes(PEER, early.end_cursor)
     descriptions = [
         c.record["series_description"] for c in early.changes + late.changes if c.record
     ]
