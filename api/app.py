@@ -20,20 +20,31 @@ from api.harvesting import harvest_service
 from catalogue import __version__
 from catalogue.checks import health
 from catalogue.search import Indexer, SearchService, backend_from_settings
+from catalogue.services.coding import CodingService, load_ontology
+from catalogue.services.curation import CurationService
 from catalogue.services.overview import OverviewService
 from catalogue.services.records import RecordService
+from catalogue.services.terms import TermService
 from catalogue.settings import Settings
 from catalogue.store import Store
+from ontology import Ontology
 
 WEB_ROOT = Path(__file__).parent.parent / "web" / "static"
 
 
 def create_app(
-    settings: Settings, store: Store | None = None, *, index_in_background: bool = True
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    index_in_background: bool = True,
+    ontology: Ontology | None = None,
 ) -> FastAPI:
-    """Build a node. The store is created from settings unless one is passed in (tests, CLI).
-    A serving node drains the outbox into the search index in a background thread."""
+    """Build a node. The store and the ontology are created from settings unless passed in
+    (tests, CLI). A serving node drains the outbox into the search index in a background thread."""
     store = store or Store(settings.store_url, settings.base_iri)
+    coding = CodingService(ontology or load_ontology(settings))
+    terms = TermService(store, coding.ontology, settings.suppression_threshold)
+    curation = CurationService(store, coding, terms, settings.curation_review_below)
     overview = OverviewService(store, settings.suppression_threshold)
     backend = backend_from_settings(settings)
     search = SearchService(store, backend, settings.suppression_threshold)
@@ -66,6 +77,8 @@ def create_app(
     app.state.store = store
     app.state.search = search
     app.state.indexer = indexer
+    app.state.terms = terms  # term look-up (catalogue.services.terms)
+    app.state.curation = curation  # curation queue and decisions
     errors.install(app)
     auth.install(app, settings, store)
 

@@ -135,6 +135,23 @@ class Settings(BaseSettings):
         None, description="DataCite repository id (e.g. `ORG.REPO`), used with the password."
     )
     datacite_password: SecretStr | None = Field(None, description="DataCite repository password.")
+    ontology_files: list[Path] = Field(
+        [],
+        description="Ontology files (OWL, RDF/XML, Turtle, N-Triples, JSON-LD, SKOS, OBO; `.gz` "
+        "read through) whose terms join the bundled vocabularies; a JSON list in the environment.",
+    )
+    ontology_mapping_tables: list[Path] = Field(
+        [], description="SSSOM/TSV mapping tables the mapper consults (JSON list)."
+    )
+    ontology_rules: list[Path] = Field(
+        [], description="Mapping rule files (JSON: ordered regexes over fields) (JSON list)."
+    )
+    curation_review_below: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Mappings less sure than this wait in the curation queue with the unmapped.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level of the node."
     )

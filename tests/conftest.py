@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from catalogue.settings import Settings
 from catalogue.store import Store
+from ontology import Ontology
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -97,10 +98,18 @@ def store(empty_store: Store) -> Store:
     return empty_store
 
 
+@pytest.fixture(scope="session")
+def ontology() -> Ontology:
+    """The bundled vocabularies, loaded once (services take curator decisions from their store)."""
+    return Ontology.load()
+
+
 @pytest.fixture
-async def client(settings: Settings, store: Store) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    settings: Settings, store: Store, ontology: Ontology
+) -> AsyncIterator[httpx.AsyncClient]:
     """The node's API in-process over HTTP semantics (httpx ASGI transport)."""
-    app = create_app(settings, store)
+    app = create_app(settings, store, ontology=ontology)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://node.test") as http:
         yield http

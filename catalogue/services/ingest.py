@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from catalogue.errors import NotFoundError
@@ -42,6 +42,7 @@ from catalogue.records import (
     SeriesRecord,
     SubjectRecord,
 )
+from catalogue.services.coding import CodingService
 from catalogue.store import Store
 
 # A harvested dataset is a `Dataset` with provenance columns (our own have none of them).
@@ -96,8 +97,10 @@ def content_hash(record: Record) -> str:
 
 
 class IngestService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, coding: CodingService | None = None) -> None:
+        """Without a coding service, species and diagnoses are kept raw and unmapped."""
         self.store = store
+        self.coding = coding
 
     def start_run(self, source: str, kind: str, site_slug: str) -> RunHandle:
         """Open a run; runs of this source left `running` by a crash are closed as failed."""
@@ -118,6 +121,8 @@ class IngestService:
             ):
                 stale.status, stale.finished_at = RunStatus.FAILED, utcnow()
                 stale.errors = [*stale.errors, {"native_id": "", "reason": "interrupted"}]
+            if self.coding is not None:  # decisions made since this process loaded them
+                self.coding.load_decisions(session)
             since = (row.bookmark or {}).get("cursor")
             run = HarvestRun(source_id=row.id, cursor_from={"cursor": since})
             session.add(run)
@@ -156,6 +161,7 @@ class IngestService:
             )
         }
         refused: list[tuple[str, str]] = []
+        written: list[tuple[uuid.UUID, Record, bool]] = []  # (id, record, new)
         for native_id, record in latest.items():
             if isinstance(record, Deleted):
                 gone = existing.get(native_id)
@@ -183,6 +189,7 @@ class IngestService:
                     "deleted_at": None,
                     "missing_runs": 0,
                 }
+                new = row is None
                 if row is None:
                     row = model(
                         source_id=handle.source_id,
@@ -196,11 +203,34 @@ class IngestService:
                     for name, value in values.items():
                         setattr(row, name, value)
                     handle.counts["updated"] += 1
-                session.flush()
-                if isinstance(record, SubjectRecord):
-                    _replace_coded(session, row.id, record)
+                written.append((row.id, record, new))
             handle.ids[(kind, native_id)] = row.id
+        session.flush()
+        if kind in ("subject", "series"):
+            self._replace_coded(session, kind, written)
         return refused
+
+    def _replace_coded(
+        self, session: Session, kind: RecordKind, written: list[tuple[uuid.UUID, Record, bool]]
+    ) -> None:
+        """The coded values of written records, mapped anew (old rows of updated ones go)."""
+        entity_type = "subject" if kind == "subject" else "series"
+        stale = [id_ for id_, _, new in written if not new]
+        for chunk in _chunks(stale):
+            session.exec(
+                delete(CodedValue).where(
+                    col(CodedValue.entity_type) == entity_type, col(CodedValue.entity_id).in_(chunk)
+                )
+            )
+        rows: list[CodedValue] = []
+        for id_, record, _ in written:
+            if isinstance(record, SubjectRecord):
+                rows += (
+                    self.coding.subject_values(id_, record) if self.coding else _raw(id_, record)
+                )
+            elif isinstance(record, SeriesRecord) and self.coding is not None:
+                rows += self.coding.series_values(id_, record)
+        session.add_all(rows)
 
     def _parents(self, session: Session, handle: RunHandle, record: Record) -> dict[str, Any] | str:
         """Foreign keys of a record from its parents' native ids, or why they cannot be found."""
@@ -377,22 +407,11 @@ def _fields(record: Record) -> dict[str, Any]:
     return values
 
 
-def _replace_coded(session: Session, subject_id: uuid.UUID, record: SubjectRecord) -> None:
-    """Species and diagnoses arrive as raw values; the ontology layer maps them later."""
-    old = session.exec(
-        select(CodedValue).where(
-            CodedValue.entity_type == "subject",
-            CodedValue.entity_id == subject_id,
-            col(CodedValue.field).in_(list(SUBJECT_CODED.values())),
-        )
-    )
-    for row in old:
-        session.delete(row)
+def _raw(subject_id: uuid.UUID, record: SubjectRecord) -> list[CodedValue]:
+    """Species and diagnoses as the site wrote them, unmapped (no ontology configured)."""
     raw = [("species", record.species)] + [("diagnosis", d) for d in record.diagnoses]
-    for name, value in raw:
-        if value:
-            session.add(
-                CodedValue(
-                    entity_type="subject", entity_id=subject_id, field=name, original_value=value
-                )
-            )
+    return [
+        CodedValue(entity_type="subject", entity_id=subject_id, field=name, original_value=value)
+        for name, value in raw
+        if value
+    ]
