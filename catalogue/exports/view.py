@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from catalogue.errors import NotFoundError
@@ -112,9 +113,9 @@ def dataset_view(session: Session, node: Node, dataset: Dataset) -> DatasetView:
 def dataset_views(session: Session, node: Node, datasets: Sequence[Dataset]) -> list[DatasetView]:
     """Views of many datasets, their versions read in one query."""
     ids = [d.id for d in datasets]
-    versions: dict[uuid.UUID, list[DatasetVersion]] = {}
-    for version in _published_versions(session, ids):
-        versions.setdefault(version.dataset_id, []).append(version)
+    versions: dict[uuid.UUID, list[VersionLink]] = {}
+    for dataset_id, link in _published_versions(session, ids):
+        versions.setdefault(dataset_id, []).append(link)
     curations = _curations(session, ids)
     return [_concept(node, d, versions.get(d.id, []), curations.get(d.id)) for d in datasets]
 
@@ -122,7 +123,7 @@ def dataset_views(session: Session, node: Node, datasets: Sequence[Dataset]) -> 
 def _concept(
     node: Node,
     dataset: Dataset,
-    versions: list[DatasetVersion],
+    versions: list[VersionLink],
     curation: DatasetCuration | None,
 ) -> DatasetView:
     tombstoned = curation.tombstoned_at if curation else None
@@ -141,7 +142,7 @@ def _concept(
         tombstone_reason=curation.tombstone_reason if curation else None,
         access_conditions=_conditions(curation),
         concept_doi=dataset.concept_doi,
-        versions=tuple(_link(v) for v in versions),
+        versions=tuple(versions),
     )
 
 
@@ -189,17 +190,24 @@ def load_view(session: Session, node: Node, kind: str, entity_id: uuid.UUID) -> 
     return view
 
 
-def _published_versions(session: Session, dataset_ids: Sequence[uuid.UUID]) -> list[DatasetVersion]:
-    """Resolvable versions of these datasets, newest first within each."""
+def _published_versions(
+    session: Session, dataset_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, VersionLink]]:
+    """Resolvable versions of these datasets, newest first within each (links only: a
+    version's members can be many, and a concept view does not need them)."""
     if not dataset_ids:
         return []
-    rows = session.exec(
-        select(DatasetVersion)
-        .where(col(DatasetVersion.dataset_id).in_(dataset_ids))
-        .where(col(DatasetVersion.state).in_(RESOLVABLE))
-        .order_by(col(DatasetVersion.published_at).desc(), col(DatasetVersion.version).desc())
+    v = DatasetVersion
+    rows = session.execute(
+        sa.select(col(v.dataset_id), col(v.iri), col(v.version), col(v.doi), col(v.published_at))
+        .where(col(v.dataset_id).in_(dataset_ids))
+        .where(col(v.state).in_(RESOLVABLE))
+        .order_by(col(v.published_at).desc(), col(v.version).desc())
     )
-    return list(rows)
+    return [
+        (dataset_id, VersionLink(iri=iri or "", version=version, doi=doi, published_at=published))
+        for dataset_id, iri, version, doi, published in rows
+    ]
 
 
 def _curations(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DatasetCuration]:
@@ -221,13 +229,4 @@ def _conditions(curation: DatasetCuration | None) -> tuple[AccessCondition, ...]
         )
         for item in curation.access_conditions
         if isinstance(item, Mapping)
-    )
-
-
-def _link(version: DatasetVersion) -> VersionLink:
-    return VersionLink(
-        iri=version.iri or "",
-        version=version.version,
-        doi=version.doi,
-        published_at=version.published_at,
     )

@@ -131,7 +131,7 @@ class OaiProvider:
             self._record(identifier)
         for prefix in METADATA_PREFIXES:
             schema, namespace = FORMATS[prefix]
-            element = etree.Element(f"{{{OAI}}}metadataFormat")
+            element = etree.Element(f"{{{OAI}}}metadataFormat", nsmap={None: OAI})
             for name, text in (
                 ("metadataPrefix", prefix),
                 ("schema", schema),
@@ -148,7 +148,7 @@ class OaiProvider:
         if not sets:
             raise OaiError("noSetHierarchy", "no dataset belongs to a set yet")
         for item in sets:
-            element = etree.Element(f"{{{OAI}}}set")
+            element = etree.Element(f"{{{OAI}}}set", nsmap={None: OAI})
             element.append(_text("setSpec", item.spec))
             element.append(_text("setName", item.name))
             yield element
@@ -185,7 +185,7 @@ class OaiProvider:
 
 
 def _text(name: str, text: str) -> Any:
-    element = etree.Element(f"{{{OAI}}}{name}")
+    element = etree.Element(f"{{{OAI}}}{name}", nsmap={None: OAI})
     element.text = text
     return element
 

@@ -22,6 +22,7 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC = "http://purl.org/dc/elements/1.1/"
 OAI_DATACITE = "http://schema.datacite.org/oai/oai-1.1/"
+_DEFAULT = {None: OAI}  # written one by one, each element keeps the default namespace
 FORMATS = {
     "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC),
     "oai_datacite": ("http://schema.datacite.org/oai/oai-1.1/oai.xsd", OAI_DATACITE),
@@ -72,7 +73,7 @@ class Envelope:
 
 
 def _element(name: str, text: str, **attrs: str) -> Any:
-    element = etree.Element(_q(OAI, name), attrs)
+    element = etree.Element(_q(OAI, name), attrs, nsmap=_DEFAULT)
     element.text = text
     return element
 
@@ -82,7 +83,7 @@ def error_element(code: str, message: str) -> Any:
 
 
 def header_element(record: OaiRecord, identifier: str) -> Any:
-    header = etree.Element(_q(OAI, "header"))
+    header = etree.Element(_q(OAI, "header"), nsmap=_DEFAULT)
     if record.deleted:
         header.set("status", "deleted")
     _sub(header, "identifier", identifier)
@@ -94,7 +95,7 @@ def header_element(record: OaiRecord, identifier: str) -> Any:
 
 def record_element(record: OaiRecord, identifier: str, prefix: str) -> Any:
     """`<record>`: the header and, unless deleted, the metadata in `prefix`."""
-    element = etree.Element(_q(OAI, "record"))
+    element = etree.Element(_q(OAI, "record"), nsmap=_DEFAULT)
     element.append(header_element(record, identifier))
     if not record.deleted:
         metadata = _sub(element, "metadata")
