@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from catalogue.errors import HarvestError, SearchUnavailableError
+from catalogue.errors import CatalogueError, SearchUnavailableError
 from catalogue.search import Indexer
 from catalogue.services.harvests import HarvestService
 from catalogue.services.ingest import DeletionPolicy, IngestService
@@ -34,8 +34,9 @@ def harvest_service(settings: Settings, store: Store, indexer: Indexer) -> Harve
             ),
         )
         try:
+            store.ensure_site(settings.site_slug, settings.node_name)
             runner.run(spec)
-        except HarvestError as exc:  # the run is recorded as failed, with the reason
+        except CatalogueError as exc:  # a failed run is recorded with its reason
             log.warning("harvest of %s failed: %s", spec.name, exc.message)
         try:
             indexer.drain()

@@ -33,10 +33,7 @@ def convert(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if original is None:
         given: dict[str, object] = dict(error.extensions or {})
-        # values of variables that do not fit their types are the caller's input, not the query
-        given.setdefault(
-            "code", "BAD_USER_INPUT" if error.message.startswith("Variable ") else INVALID
-        )
+        given.setdefault("code", "BAD_USER_INPUT" if _about_input(error) else INVALID)
         return _with(error, error.message, given)
     if isinstance(original, errors.CatalogueError):
         extensions: dict[str, object] = {"code": graphql_code_of(original)}
@@ -51,6 +48,11 @@ def convert(error: GraphQLError) -> GraphQLError:
     frames = "".join(traceback.format_tb(original.__traceback__))
     log.error("unexpected %s in GraphQL at %s\n%s", type(original).__name__, error.path, frames)
     return _with(error, "an unexpected error occurred", {"code": INTERNAL})
+
+
+def _about_input(error: GraphQLError) -> bool:
+    """Values of variables that do not fit their types are the caller's input, not the query."""
+    return error.message.startswith(("Variable ", "OneOf Input Object"))
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
