@@ -19,6 +19,7 @@ import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 #: Entity keys in the order the specification fixes for file names.
 ENTITY_ORDER = (
@@ -135,23 +136,39 @@ class Dataset:
         return f"{self.relroot}/{name}" if self.relroot else name
 
 
-def _stat(info: os.stat_result) -> Stat:
-    return (info.st_size, info.st_mtime_ns)
+class Entry(NamedTuple):
+    name: str
+    is_dir: bool  # otherwise a regular file (other kinds are left out)
+    stat: Stat
 
 
-def _entries(root: str, relpath: str, on_error: OnError) -> list[tuple[str, os.stat_result]]:
-    """(name, stat) of the visible entries of a folder, names sorted; links are not followed."""
+def _entries(root: str, relpath: str, on_error: OnError) -> list[Entry]:
+    """The visible files and folders of a folder, names sorted.
+
+    Links to files are followed: DataLad and git-annex datasets keep their images as links into
+    the annex. A link whose target is not here (content not fetched) counts as a file by its own
+    stat: its sidecar still describes it. Links to folders are not followed (no loops)."""
     try:
         with os.scandir(os.path.join(root, relpath)) as listing:
-            found = [
-                (e.name, e.stat(follow_symlinks=False))
-                for e in listing
-                if not e.name.startswith(".") and not e.is_symlink()
-            ]
+            found = [_entry(e) for e in listing if not e.name.startswith(".")]
     except OSError as exc:
         on_error(relpath, f"folder cannot be listed ({type(exc).__name__})")
         return []
-    return sorted(found)
+    return sorted(e for e in found if e is not None)
+
+
+def _entry(entry: os.DirEntry[str]) -> Entry | None:
+    link = entry.is_symlink()
+    try:
+        info = entry.stat(follow_symlinks=link)
+    except OSError:  # a dangling link: an annexed file whose content is elsewhere
+        info = entry.stat(follow_symlinks=False)
+        return Entry(entry.name, False, (info.st_size, info.st_mtime_ns))
+    if stat.S_ISDIR(info.st_mode):
+        return None if link else Entry(entry.name, True, (0, 0))
+    if stat.S_ISREG(info.st_mode):
+        return Entry(entry.name, False, (info.st_size, info.st_mtime_ns))
+    return None
 
 
 class _Walk:
@@ -160,36 +177,34 @@ class _Walk:
     def __init__(self, root: str, dataset: Dataset, number: int, on_error: OnError) -> None:
         self.root, self.dataset, self.number, self.on_error = root, dataset, number, on_error
 
-    def run(self, top: list[tuple[str, os.stat_result]]) -> None:
+    def run(self, top: list[Entry]) -> None:
         sidecars = self._sidecars(self.dataset.relroot, top, 0)
-        for name, info in top:
+        for name, is_dir, info in top:
             relpath = self.dataset.path(name)
-            if stat.S_ISREG(info.st_mode):
+            if not is_dir:
                 self._top_file(name, info)
-            elif stat.S_ISDIR(info.st_mode) and name.startswith("sub-"):
+            elif name.startswith("sub-"):
                 label = name[4:]
                 if _LABEL.fullmatch(label):
                     self._subject(relpath, label, sidecars)
                 else:
                     self.on_error(relpath, "subject folder label is not alphanumeric")
 
-    def _top_file(self, name: str, info: os.stat_result) -> None:
+    def _top_file(self, name: str, info: Stat) -> None:
         if name == "dataset_description.json":
-            self.dataset.description = _stat(info)
+            self.dataset.description = info
         elif name == "participants.tsv":
-            self.dataset.participants = _stat(info)
+            self.dataset.participants = info
         elif name == "participants.json":
-            self.dataset.participants_sidecar = _stat(info)
+            self.dataset.participants_sidecar = info
 
-    def _sidecars(
-        self, relpath: str, entries: list[tuple[str, os.stat_result]], depth: int
-    ) -> list[Sidecar]:
+    def _sidecars(self, relpath: str, entries: list[Entry], depth: int) -> list[Sidecar]:
         found = []
-        for name, info in entries:
-            parsed = _sidecar_name(name) if stat.S_ISREG(info.st_mode) else None
+        for name, is_dir, info in entries:
+            parsed = None if is_dir else _sidecar_name(name)
             if parsed is not None:
                 path = f"{relpath}/{name}" if relpath else name
-                found.append(Sidecar(path, depth, parsed, _stat(info)))
+                found.append(Sidecar(path, depth, parsed, info))
         return found
 
     def _subject(self, relpath: str, label: str, above: list[Sidecar]) -> None:
@@ -197,13 +212,13 @@ class _Walk:
         entries = _entries(self.root, relpath, self.on_error)
         inherited = above + self._sidecars(relpath, entries, 1)
         sessions = False
-        for name, info in entries:
-            if name == f"sub-{label}_sessions.tsv":
-                self.dataset.sessions_tables[label] = _stat(info)
-            elif stat.S_ISDIR(info.st_mode) and name.startswith("ses-"):
+        for name, is_dir, info in entries:
+            if name == f"sub-{label}_sessions.tsv" and not is_dir:
+                self.dataset.sessions_tables[label] = info
+            elif is_dir and name.startswith("ses-"):
                 sessions = True
                 self._session(f"{relpath}/{name}", label, name[4:], inherited)
-            elif stat.S_ISDIR(info.st_mode):
+            elif is_dir:
                 self._datatype(f"{relpath}/{name}", label, None, inherited)
         if not sessions:
             self.dataset.studies.add((label, None))
@@ -215,8 +230,8 @@ class _Walk:
         self.dataset.studies.add((subject, label))
         entries = _entries(self.root, relpath, self.on_error)
         inherited = above + self._sidecars(relpath, entries, 2)
-        for name, info in entries:
-            if stat.S_ISDIR(info.st_mode):
+        for name, is_dir, _info in entries:
+            if is_dir:
                 self._datatype(f"{relpath}/{name}", subject, label, inherited)
 
     def _datatype(
@@ -228,8 +243,8 @@ class _Walk:
                 self.on_error(relpath, "folder is not a BIDS datatype")
             return
         named: list[tuple[str, Name, Stat]] = []
-        for filename, info in _entries(self.root, relpath, self.on_error):
-            if stat.S_ISREG(info.st_mode) and filename.endswith((*NIFTI, ".json")):
+        for filename, is_dir, info in _entries(self.root, relpath, self.on_error):
+            if not is_dir and filename.endswith((*NIFTI, ".json")):
                 path = f"{relpath}/{filename}"
                 try:
                     name = parse_name(filename)
@@ -237,7 +252,7 @@ class _Walk:
                 except NamingError as exc:
                     self.on_error(path, f"file name breaks the BIDS naming rules: {exc}")
                     continue
-                named.append((path, name, _stat(info)))
+                named.append((path, name, info))
         sidecars = above + [Sidecar(p, 3, n, s) for p, n, s in named if n.extension == ".json"]
         for path, name, info_stat in named:
             if name.extension == ".json":
@@ -266,9 +281,9 @@ def walk(root: str, *, derivatives: bool, on_error: OnError) -> Iterator[Dataset
     raw = Dataset("")
     _Walk(root, raw, 0, on_error).run(top)
     yield raw
-    if not derivatives or not any(n == "derivatives" for n, _ in top):
+    if not derivatives or not any(e.name == "derivatives" and e.is_dir for e in top):
         return
-    folders = [n for n, i in _entries(root, "derivatives", on_error) if stat.S_ISDIR(i.st_mode)]
+    folders = [e.name for e in _entries(root, "derivatives", on_error) if e.is_dir]
     for number, name in enumerate(folders, start=1):
         dataset = Dataset(f"derivatives/{name}")
         _Walk(root, dataset, number, on_error).run(_entries(root, dataset.relroot, on_error))

@@ -378,6 +378,25 @@ def test_a_bad_sessions_table_is_reported(dataset: Path) -> None:
 # --- configuration and connection ----------------------------------------------------------------
 
 
+def test_annexed_images_behind_links_are_harvested(dataset: Path, tmp_path: Path) -> None:
+    """DataLad and git-annex datasets keep images as links into the annex, some of them
+    dangling until their content is fetched; links to folders are not followed."""
+    anat = dataset / "sub-BJONES" / "anat"
+    annex = dataset / ".git" / "annex" / "objects"
+    annex.mkdir(parents=True)
+    (anat / "sub-BJONES_T1w.nii.gz").rename(annex / "MD5E-s1--t1.nii.gz")
+    (anat / "sub-BJONES_T1w.nii.gz").symlink_to(annex / "MD5E-s1--t1.nii.gz")
+    (anat / "sub-BJONES_acq-tra_FLAIR.nii").unlink()
+    (anat / "sub-BJONES_acq-tra_FLAIR.nii").symlink_to(annex / "not-fetched.nii")
+    (dataset / "sub-BJONES" / "loop").symlink_to(dataset)
+    run = harvest(dataset)
+    assert run.failures == []
+    assert len(run.of(SeriesRecord)) == 21
+    [flair] = series_by(run, "FLAIR", "BJONES")
+    assert (flair.slice_thickness_mm, flair.echo_time_ms) == (1.0, 81.0)  # from its sidecar
+    assert harvest(dataset, run.cursor).records == []
+
+
 def test_check_connection(dataset: Path, tmp_path: Path) -> None:
     make(dataset).check_connection()
     with pytest.raises(FatalHarvestError, match="cannot be read"):
