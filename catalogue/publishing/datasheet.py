@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from catalogue.models import Visibility
 from catalogue.publishing.members import SeriesRow
+from catalogue.publishing.views import SiteCount
 from catalogue.search.suppression import Count, Key, Policy, Table
 
 UNKNOWN = "unknown"
@@ -120,3 +121,24 @@ def render(raw: dict[str, Any], policy: Policy, exact: bool) -> Datasheet:
         dimensions=dimensions,
         threshold=policy.threshold,
     )
+
+
+def shown_counted(
+    counted_raw: list[dict[str, Any]], policy: Policy, admin: bool
+) -> list[SiteCount]:
+    """Aggregate-only members per site; below the threshold suppressed for non-admins,
+    and then at least one more site too, so no site is recovered from a total."""
+    counted = [SiteCount(**c) for c in counted_raw]
+    if admin:
+        return counted
+    k = policy.threshold
+    hidden = {c.site for c in counted if c.subjects is not None and c.subjects < k}
+    if len(hidden) == 1 and len(counted) > 1:
+        rest = sorted((c for c in counted if c.site not in hidden), key=lambda c: c.subjects or 0)
+        hidden.add(rest[0].site)
+    return [
+        SiteCount(site=c.site, subjects=None, series=None, suppressed=True)
+        if c.site in hidden
+        else c
+        for c in counted
+    ]

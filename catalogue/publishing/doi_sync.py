@@ -20,6 +20,7 @@ from catalogue.models import Dataset, DatasetVersion, DoiState
 from catalogue.models.publishing import CohortSnapshot, DoiAction, DoiTask, DoiTaskStatus
 from catalogue.publishing.attributes import concept_attributes, version_attributes
 from catalogue.publishing.providers import DoiProvider, DoiProviderError
+from catalogue.publishing.queries import versions_of
 from catalogue.store import Store
 
 #: the state a successful call leaves the DOI in (None: unchanged)
@@ -48,12 +49,6 @@ def queue(
     session.add(task)
     session.flush()
     return task
-
-
-def versions_of(session: Session, dataset_id: uuid.UUID) -> list[DatasetVersion]:
-    """A dataset's versions, oldest first (versions are numbered 1, 2, ...)."""
-    found = session.exec(select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id))
-    return sorted(found, key=lambda v: int(v.version))
 
 
 class DoiSync:

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, select
 
-from catalogue.access import Identity
+from catalogue.access import Access, Identity, access_to
 from catalogue.errors import (
     AuthenticationError,
     ConflictError,
@@ -25,18 +25,17 @@ from catalogue.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from catalogue.models import Dataset, DatasetVersion, DoiState, Series, Visibility, utcnow
+from catalogue.models import Dataset, DatasetVersion, DoiState, Visibility, utcnow
 from catalogue.models.publishing import (
     CohortSnapshot,
     DatasetCuration,
     DoiAction,
     DoiTask,
-    DoiTaskStatus,
 )
 from catalogue.publishing import attributes as attrs
 from catalogue.publishing import datasheet as sheet
 from catalogue.publishing import manifest as mf
-from catalogue.publishing.doi_sync import DoiSync, queue, versions_of
+from catalogue.publishing.doi_sync import DoiSync, queue
 from catalogue.publishing.members import (
     series_of_selection,
     series_of_subjects,
@@ -45,16 +44,23 @@ from catalogue.publishing.members import (
 )
 from catalogue.publishing.metadata import MetadataPatch, apply_patch, parse_patch
 from catalogue.publishing.providers import DoiProvider
+from catalogue.publishing.queries import (
+    curation_of,
+    lookup,
+    open_tasks,
+    series_ids,
+    snapshot_of,
+    versions_of,
+)
 from catalogue.publishing.views import (
     DatasetView,
-    SiteCount,
     dataset_view,
     task_view,
     version_view,
 )
 from catalogue.search.query import validate_query
 from catalogue.search.service import SearchService
-from catalogue.search.suppression import Access, Policy, access_of
+from catalogue.search.suppression import Policy
 from catalogue.store import Store
 
 _PUBLIC_STATES = {DoiState.FINDABLE, DoiState.REGISTERED, DoiState.HIDDEN}
@@ -209,7 +215,7 @@ class DatasetService:
             versions = versions_of(session, dataset.id)
             if versions[-1].published_at is None:
                 raise ConflictError(f"version {versions[-1].version} is not published yet")
-            previous = _snapshot(session, versions[-1])
+            previous = snapshot_of(session, versions[-1])
             query = dataset.query
             selection = sorted(set(previous.selection if previous else []) | set(add or []))
         subjects = subjects_of_query(self.search, identity, query) if query else []
@@ -327,7 +333,7 @@ class DatasetService:
     def find(self, identity: Identity, key: str) -> uuid.UUID:
         """A dataset's id from its id, slug or DOI (concept or version)."""
         with self.store.session() as session:
-            found = _lookup(session, key)
+            found = lookup(session, key)
             if found is None or not self._visible(session, identity, found):
                 raise NotFoundError(f"no dataset {key!r}")
             return found.id
@@ -335,18 +341,18 @@ class DatasetService:
     def show(self, identity: Identity, dataset_id: uuid.UUID) -> DatasetView:
         with self.store.session() as session:
             dataset = self._readable(session, identity, dataset_id)
-            curation = _curation(session, dataset.id)
+            curation = curation_of(session, dataset.id)
             versions = versions_of(session, dataset.id)
             admin = _is_admin(identity)
             shown = [v for v in versions if admin or v.published_at]
             views = [
-                version_view(v, s, self._counted(s, admin))
+                version_view(v, s, sheet.shown_counted(s.counted if s else [], self.policy, admin))
                 for v in shown
-                for s in [_snapshot(session, v)]
+                for s in [snapshot_of(session, v)]
             ]
             names = {v.id: v.version for v in versions}
             failures = (
-                [task_view(t, names) for t in self._open(session, dataset.id)] if admin else []
+                [task_view(t, names) for t in open_tasks(session, dataset.id)] if admin else []
             )
         registered = self.provider.name != "local"
         return dataset_view(dataset, curation, views, failures, (self.provider.name, registered))
@@ -357,7 +363,7 @@ class DatasetService:
         with self.store.session() as session:
             dataset = self._readable(session, identity, dataset_id)
             chosen = self._version(session, identity, dataset, version)
-            snapshot = _snapshot(session, chosen)
+            snapshot = snapshot_of(session, chosen)
         raw = snapshot.datasheet if snapshot else {}
         return sheet.render(raw, self.policy, exact=_is_admin(identity))
 
@@ -372,10 +378,10 @@ class DatasetService:
         with self.store.session() as session:
             dataset = self._readable(session, identity, dataset_id)
             chosen = self._version(session, identity, dataset, version)
-            ids = _ids_in_chunks(session, chosen.members)
+            ids = series_ids(session, chosen.members)
             rows = [
                 r for r in series_rows(session, ids)
-                if access_of(identity, r.visibility) is Access.RECORDS
+                if access_to(identity, r.visibility, r.site) is Access.RECORDS
             ]  # fmt: skip
             header = {"dataset": dataset.iri, "doi": chosen.doi, "version": chosen.version}
         return mf.render(mf.manifest_rows(rows), header, fmt)
@@ -390,7 +396,7 @@ class DatasetService:
 
     def _writable(self, session: Session, dataset_id: uuid.UUID) -> tuple[Dataset, DatasetCuration]:
         dataset = self._get(session, dataset_id)
-        curation = _curation(session, dataset.id) or DatasetCuration(dataset_id=dataset.id)
+        curation = curation_of(session, dataset.id) or DatasetCuration(dataset_id=dataset.id)
         if curation.tombstoned_at is not None:
             raise ConflictError(f"dataset {dataset.slug!r} was withdrawn")
         return dataset, curation
@@ -417,35 +423,6 @@ class DatasetService:
         if not versions:
             raise NotFoundError(f"dataset {dataset.slug!r} has no version {wanted or ''}".strip())
         return versions[-1]
-
-    def _counted(self, snapshot: CohortSnapshot | None, admin: bool) -> list[SiteCount]:
-        """Aggregate-only members per site; below the threshold suppressed for non-admins,
-        and then at least one more site too, so no site is recovered from a total."""
-        counted = [SiteCount(**c) for c in (snapshot.counted if snapshot else [])]
-        if admin:
-            return counted
-        k = self.policy.threshold
-        hidden = {c.site for c in counted if c.subjects is not None and c.subjects < k}
-        if len(hidden) == 1 and len(counted) > 1:
-            rest = sorted(
-                (c for c in counted if c.site not in hidden), key=lambda c: c.subjects or 0
-            )
-            hidden.add(rest[0].site)
-        return [
-            SiteCount(site=c.site, subjects=None, series=None, suppressed=True)
-            if c.site in hidden
-            else c
-            for c in counted
-        ]
-
-    def _open(self, session: Session, dataset_id: uuid.UUID) -> list[DoiTask]:
-        return list(
-            session.exec(
-                select(DoiTask)
-                .where(DoiTask.dataset_id == dataset_id, DoiTask.status != DoiTaskStatus.DONE)
-                .order_by(col(DoiTask.created_at))
-            ).all()
-        )
 
 
 def _parse_spec(spec: DatasetSpec | Mapping[str, Any]) -> DatasetSpec:
@@ -522,41 +499,4 @@ def _findable(
     found: list[DatasetVersion | None] = [v for v in versions if v.state is DoiState.FINDABLE]
     if dataset.state is DoiState.FINDABLE:
         found.insert(0, None)
-    return found
-
-
-def _curation(session: Session, dataset_id: uuid.UUID) -> DatasetCuration | None:
-    return session.exec(
-        select(DatasetCuration).where(DatasetCuration.dataset_id == dataset_id)
-    ).first()
-
-
-def _snapshot(session: Session, version: DatasetVersion) -> CohortSnapshot | None:
-    return session.exec(
-        select(CohortSnapshot).where(CohortSnapshot.version_id == version.id)
-    ).first()
-
-
-def _lookup(session: Session, key: str) -> Dataset | None:
-    try:
-        found = session.get(Dataset, uuid.UUID(key))
-        if found is not None:
-            return found
-    except ValueError:
-        pass
-    doi = key.lower().removeprefix("https://doi.org/").removeprefix("doi:")
-    dataset = session.exec(
-        select(Dataset).where(or_(col(Dataset.slug) == key, col(Dataset.concept_doi) == doi))
-    ).first()
-    if dataset is not None:
-        return dataset
-    version = session.exec(select(DatasetVersion).where(DatasetVersion.doi == doi)).first()
-    return session.get(Dataset, version.dataset_id) if version else None
-
-
-def _ids_in_chunks(session: Session, iris: list[str]) -> list[uuid.UUID]:
-    found: list[uuid.UUID] = []
-    for start in range(0, len(iris), 500):
-        chunk = iris[start : start + 500]
-        found += session.exec(select(Series.id).where(col(Series.iri).in_(chunk))).all()
     return found
