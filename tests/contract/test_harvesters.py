@@ -15,7 +15,7 @@ from harvesters.base import HarvestContext, Harvester
 from harvesters.dicom.sample import write_sample_export
 from harvesters.registry import installed
 from tests.contract.harvesters import Make, check_contract
-from tests.harvesters import oai_repository, orthanc, partner_server
+from tests.harvesters import dcat_catalogue, oai_repository, orthanc, partner_server
 from tests.harvesters.bids_datasets import write_example
 from tests.harvesters.scripted import ScriptedHarvester, items
 from tests.harvesters.xnat_server import USERS, serve_until_finished
@@ -84,6 +84,15 @@ def _oai_pmh(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Optio
     }
 
 
+def _dcat(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Options]:
+    server = partner_server.serve_for_test(request, dcat_catalogue.paged_catalogue())
+    fast = {"retry_wait_s": 0, "timeout_s": 5}
+    return {"url": f"{server.url}/catalog", **fast}, {
+        "url": f"{partner_server.closed_url()}/catalog",
+        **fast,
+    }
+
+
 #: How to prepare a reachable source (and a broken configuration) for each kind.
 PREPARE: dict[str, Prepare] = {
     "scripted": _scripted,
@@ -91,6 +100,7 @@ PREPARE: dict[str, Prepare] = {
     "dicomweb": _dicomweb,
     "dimse": _dimse,
     "oai-pmh": _oai_pmh,
+    "dcat": _dcat,
     "bids": _bids,
     "xnat": _xnat,
 }

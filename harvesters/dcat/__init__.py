@@ -1,0 +1,1 @@
+"""DCAT / DCAT-AP catalogue harvesting (Turtle, RDF/XML, JSON-LD; Hydra paging)."""
