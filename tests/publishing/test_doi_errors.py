@@ -123,3 +123,37 @@ def test_hidden_dois_are_published_again(
     assert shown.failures == [] and shown.versions[0].state is DoiState.FINDABLE
     with pytest.raises(ConflictError):
         service.publish(ADMIN, created.id)  # findable already: a new version is needed
+
+
+def test_edits_reach_the_concept_and_latest_version_only(
+    node: Node, service: DatasetService, contract: DataCiteContract
+) -> None:
+    created = _create(service, "edited", CREATOR)
+    service.publish(ADMIN, created.id)
+    service.new_version(ADMIN, created.id)
+    shown = service.publish(ADMIN, created.id)
+    concept, v1, v2 = shown.concept_doi, shown.versions[0].doi, shown.versions[1].doi
+    edited = service.edit(ADMIN, created.id, {"titles": ["Corrected title"], "license": "CC0-1.0"})
+    assert edited.failures == [] and edited.title == "Corrected title"
+    for doi in (concept, v2):
+        assert contract.dois[doi]["titles"] == [{"title": "Corrected title"}]  # type: ignore[index]
+        assert contract.dois[doi]["rightsList"][0]["rightsIdentifier"] == "CC0-1.0"  # type: ignore[index]
+    assert contract.dois[v1]["titles"] == [{"title": "Dataset edited"}]  # type: ignore[index]
+
+
+def test_a_call_left_pending_by_a_crash_is_retried(
+    node: Node, service: DatasetService, contract: DataCiteContract
+) -> None:
+    from catalogue.models import Dataset
+    from catalogue.publishing.doi_sync import queue
+
+    created = _create(service, "crashed", CREATOR)
+    with node.store.session() as session:
+        dataset = session.get(Dataset, created.id)
+        assert dataset is not None
+        dataset.concept_doi = f"{PREFIX}/crashed-before-the-call"
+        queue(session, dataset, None, DoiAction.RESERVE)  # committed, never called
+    pending = service.show(ADMIN, created.id).failures
+    assert [(f.action, f.status) for f in pending] == [(DoiAction.RESERVE, DoiTaskStatus.PENDING)]
+    assert service.retry(ADMIN, created.id).state is DoiState.RESERVED
+    assert contract.dois[f"{PREFIX}/crashed-before-the-call"]["state"] == "draft"
