@@ -265,6 +265,7 @@ class _Walk:
             self.dataset.files.append(
                 DataFile(path, self.number, *where, name, info_stat, tuple(applicable))
             )
+            self.dataset.studies.add((subject, session))  # also images beside session folders
 
 
 def _check_folders(name: Name, subject: str, session: str | None) -> None:

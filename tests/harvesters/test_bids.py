@@ -397,6 +397,14 @@ def test_annexed_images_behind_links_are_harvested(dataset: Path, tmp_path: Path
     assert harvest(dataset, run.cursor).records == []
 
 
+def test_images_beside_session_folders_get_a_study_of_their_own(dataset: Path) -> None:
+    write_nifti(dataset / "sub-ASMITH" / "anat" / "sub-ASMITH_T2w.nii.gz")
+    run = harvest(dataset)
+    [t2] = series_by(run, "T2w")
+    assert t2.study in {r.native_id for r in run.of(StudyRecord)}
+    assert len(run.of(StudyRecord)) == 6
+
+
 def test_check_connection(dataset: Path, tmp_path: Path) -> None:
     make(dataset).check_connection()
     with pytest.raises(FatalHarvestError, match="cannot be read"):
