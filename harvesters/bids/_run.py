@@ -255,9 +255,7 @@ class BidsRun:
                 subject=sid,
                 description=screen_text(f"session {session}", max_chars=255) if session else None,
                 age_years=age,
-                access_url=self._address(
-                    f"sub-{label}/ses-{session}" if session else f"sub-{label}"
-                ),
+                access_url=self._address(_folder(label, session)),
                 deidentification_profile=PROFILE,
             )
             clean = len(self.report.failures) == failures and self._participant_table(raw)[1]

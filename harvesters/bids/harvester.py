@@ -178,12 +178,10 @@ class BidsHarvester(Harvester[BidsConfig]):
                 found[fid] = relpath
 
         for dataset in walk(str(self.config.path), derivatives=True, on_error=note):
+            note(dataset.path("dataset_description.json"), "")
             for f in dataset.files:
-                if (fid := naming.file(f.relpath)) in wanted:
-                    found[fid] = f.relpath
-                for s in f.sidecars:
-                    if (fid := naming.file(s.relpath)) in wanted:
-                        found[fid] = s.relpath
+                for relpath in (f.relpath, *(s.relpath for s in f.sidecars)):
+                    note(relpath, "")
         return found
 
     def _keys(self) -> Pseudonymiser:

@@ -286,6 +286,8 @@ def test_a_missing_dataset_description_is_reported_and_the_rest_harvested(datase
     assert len(run.of(SeriesRecord)) == 21
     again = harvest(dataset, run.cursor)
     assert again.reasons() == ["dataset_description.json is missing"]  # still reported
+    located = make(dataset).locate([run.failures[0].native_id])
+    assert list(located.values()) == ["dataset_description.json"]
 
 
 def test_a_broken_sidecar_is_reported_per_series_and_the_rest_harvested(dataset: Path) -> None:
