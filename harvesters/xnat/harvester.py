@@ -153,12 +153,15 @@ class _Session:
     scans: list[Row] = field(default_factory=list)
     detail: SessionDetail = field(default_factory=SessionDetail)
     error: str | None = None  # nothing usable
-    note: str | None = None  # usable, from the listing only
+    notes: list[str] = field(default_factory=list)  # reported, records still made
+    records: list[Record] = field(default_factory=list)  # the study and its series
 
 
 class _Walk:
-    """One run. Sessions are fetched `concurrency` at a time on worker threads while this one
-    builds records; records keep the sessions' order. Only this thread touches the report."""
+    """One run. Sessions are fetched and mapped `concurrency` at a time on worker threads (a
+    worker goes on to its next request at once, instead of waiting for this thread to hold the
+    interpreter lock); this one yields their records in the sessions' order, with each subject
+    before its first study. Only this thread touches the report and what was yielded."""
 
     def __init__(self, config: XnatConfig, keys: Pseudonymiser, report: Report) -> None:
         self.config, self.keys, self.report = config, keys, report
@@ -181,7 +184,7 @@ class _Walk:
         pending: deque[Future[_Session]] = deque()
         for session in ordered:
             pending.append(self.pool.submit(self._fetch, session))
-            if len(pending) > self.config.concurrency:
+            if len(pending) > 4 * self.config.concurrency:  # (workers never wait for us)
                 yield from self._records(pending.popleft().result())
         while pending:
             yield from self._records(pending.popleft().result())
@@ -262,32 +265,38 @@ class _Walk:
             try:
                 session.detail = parse_session(self.client.xml(path, "experiment document"))
             except (RequestFailed, BadDocument) as exc:
-                session.note = f"{exc.message}; scans from the listing only"
+                session.notes.append(f"study: {exc.message}; scans from the listing only")
+        self._map(session)
         return session
+
+    def _map(self, session: _Session) -> None:
+        """The session's study and series records (on a worker thread: reads only)."""
+        known = self.subjects.get(mapping.text(session.row, "subject_ID") or "")
+        if known is None:
+            session.error = "its subject is not in the subject listing"
+            return
+        who, detail = known[1], session.detail.session
+        study = mapping.study(session.row, who, detail, self.url, session.cursor)
+        labels = (*who.labels, *filter(None, [mapping.text(session.row, "label")]))
+        session.records.append(study)
+        for scan in _scans(session):
+            if mapping.text(scan, "ID") is None:
+                session.notes.append("series: a scan without an ID")
+            else:
+                session.records.append(mapping.series(study, scan, detail, labels))
 
     def _records(self, session: _Session) -> Iterator[Record]:
         experiment = str(session.row["ID"])
         if session.error is not None:
             self.report.failure(experiment, f"study: {session.error}")
             return
-        subject_id = mapping.text(session.row, "subject_ID")
-        if subject_id is None or subject_id not in self.subjects:
-            self.report.failure(experiment, "study: its subject is not in the subject listing")
-            return
-        if session.note is not None:
-            self.report.failure(experiment, f"study: {session.note}")
-        subject, who = self.subjects[subject_id]
+        for note in session.notes:
+            self.report.failure(experiment, note)
+        subject_id = str(session.row["subject_ID"]).strip()
         if subject_id not in self.yielded:
             self.yielded.add(subject_id)
-            yield subject
-        study = mapping.study(session.row, who, session.detail.session, self.url, session.cursor)
-        yield study
-        labels = (*who.labels, *filter(None, [mapping.text(session.row, "label")]))
-        for scan in _scans(session):
-            if mapping.text(scan, "ID") is None:
-                self.report.failure(experiment, "series: a scan without an ID")
-                continue
-            yield mapping.series(study, scan, session.detail.session, labels)
+            yield self.subjects[subject_id][0]
+        yield from session.records
 
 
 def _scans(session: _Session) -> list[Row]:

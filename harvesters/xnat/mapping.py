@@ -26,6 +26,7 @@ MAX_TEXT = 256
 _SEX = {"m": Sex.MALE, "male": Sex.MALE, "f": Sex.FEMALE, "female": Sex.FEMALE}
 _SEX |= {"o": Sex.OTHER, "other": Sex.OTHER}
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_XSI_TYPE = re.compile(r"xnat:(\w+?)(?:Scan|Session)Data")
 # xsiType of a scan (or, lacking scans' own, of the session) -> DICOM modality.
 MODALITIES = {
     "mr": "MR", "ct": "CT", "pet": "PT", "pt": "PT", "nm": "NM", "us": "US", "cr": "CR",
@@ -33,6 +34,11 @@ MODALITIES = {
     "sr": "SR", "seg": "SEG", "rtimage": "RTIMAGE", "ecg": "ECG", "otherdicom": "OT",
     "sm": "SM", "xc": "XC", "es": "ES", "gm": "GM", "hd": "HD", "meg": "MEG", "eeg": "EEG",
 }  # fmt: skip
+_PAIR_KEYS = tuple(
+    (f"parameters/{pair}/{axis}", f"{pair}_{axis}")
+    for pair in ("voxelRes", "fov")
+    for axis in "xyz"
+)
 ANNOTATIONS = frozenset({"SEG", "SR", "RTSTRUCT"})
 
 
@@ -46,15 +52,18 @@ class Subject:
 
 def text(row: Mapping[str, Any], key: str) -> str | None:
     value = row.get(key)
-    if value is None or isinstance(value, dict | list):
-        return None
-    value = str(value).strip()
-    return value or None
+    if type(value) is not str:  # (the common case first: this runs ~15 times a scan)
+        if value is None or isinstance(value, dict | list):
+            return None
+        value = str(value)
+    return value.strip() or None
 
 
 def number(value: object) -> float | None:
+    if value is None or value == "":
+        return None
     try:
-        found = float(str(value).strip())
+        found = float(value) if type(value) is str else float(str(value))
     except ValueError:
         return None
     return found if math.isfinite(found) else None
@@ -189,13 +198,14 @@ def screen(value: str | None, labels: tuple[str, ...]) -> str | None:
     if value is None:
         return None
     for label in labels:
-        value = re.sub(re.escape(label), REDACTED, value, flags=re.IGNORECASE)
+        if label.lower() in value.lower():  # (rare: no pattern compiled otherwise)
+            value = re.sub(re.escape(label), REDACTED, value, flags=re.IGNORECASE)
     return value
 
 
 def _modality(stated: str | None, scan_type: str | None, session: Mapping[str, str]) -> str | None:
     for xsi in (scan_type, session.get("xsiType")):
-        key = re.fullmatch(r"xnat:(\w+?)(?:Scan|Session)Data", xsi or "")
+        key = _XSI_TYPE.fullmatch(xsi or "")
         if key and key.group(1).lower() in MODALITIES:
             return MODALITIES[key.group(1).lower()]
     return (stated or session.get("modality") or "").upper()[:16] or None
@@ -239,10 +249,9 @@ def _attributes(scan: Mapping[str, Any]) -> dict[str, Any]:
         found["quality"] = quality[:32]
     if xsi := text(scan, "xsiType"):
         found["xnat_type"] = xsi[:64]
-    for key, value in scan.items():
-        pair = key.startswith(("parameters/voxelRes/", "parameters/fov/"))
-        if pair and (found_number := number(value)) is not None:
-            found[key.removeprefix("parameters/").replace("/", "_")] = found_number
+    for key, name in _PAIR_KEYS:
+        if (value := number(scan.get(key))) is not None:
+            found[name] = value
     if orientation := text(scan, "parameters/orientation"):
         found["orientation"] = orientation[:16]
     return found

@@ -246,3 +246,23 @@ def serve_until_finished(request: Any, site: Site, options: Options | None = Non
     context.__enter__()
     request.addfinalizer(lambda: context.__exit__(None, None, None))
     return server
+
+
+def main() -> None:
+    """Serve a generated site until killed (for the benchmark): prints the URL first."""
+    import argparse
+
+    from tests.harvesters.xnat_site import GeneratedSite
+
+    parser = argparse.ArgumentParser(description="an XNAT contract server on loopback")
+    parser.add_argument("--projects", type=int, default=200)
+    parser.add_argument("--sessions", type=int, default=20_000)
+    parser.add_argument("--scans", type=int, default=200_000)
+    args = parser.parse_args()
+    server = XnatServer(GeneratedSite(args.projects, args.sessions, args.scans))
+    print(server.url, flush=True)
+    server.httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
