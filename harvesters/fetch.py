@@ -68,6 +68,12 @@ class Fetcher:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def get(self, url: str, params: Mapping[str, str] | None = None) -> Fetched:
         """The body at `url`, after retries; HTML pages and non-2xx answers raise."""
         wait = self.policy.retry_wait_s

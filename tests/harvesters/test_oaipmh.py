@@ -93,6 +93,22 @@ def test_real_dublin_core_from_datacites_provider() -> None:
     assert first.meta["publicationYear"] == 2018 and first.meta["publisher"] == "DataCite"
 
 
+def test_bare_datacite_and_oai_datacite_say_the_same() -> None:
+    """DataCite's provider sends one record as a bare kernel resource (`datacite`) and wrapped
+    in `oai_datacite`: both give the same dataset."""
+    repository = OaiRepository(
+        pages={
+            "datacite": [records_in(VIRINGO / "oai_getrecord_datacite.xml")],
+            "oai_datacite": [records_in(VIRINGO / "oai_getrecord_oaidatacite.xml")],
+        }
+    )
+    with serving(repository) as server:
+        bare = datasets(walk(harvester(server.url, metadata_prefix="datacite")))
+        wrapped = datasets(walk(harvester(server.url, metadata_prefix="oai_datacite")))
+    assert bare == wrapped
+    assert bare[0].identifier == "10.5072/not-a-real-doi" and bare[0].meta["version"] == "1.0"
+
+
 def test_sickles_chain_of_real_pages_with_deleted_records() -> None:
     repository = OaiRepository(
         identify=SICKLE / "Identify.xml",
