@@ -8,17 +8,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 
-from api import auth, errors
+from api import auth, errors, ops, telemetry
 from api.fair import fair_router
 from api.graphql.context import Services
 from api.graphql.router import graphql_router
 from api.harvesting import harvest_service
 from catalogue import __version__
-from catalogue.checks import health
 from catalogue.search import Indexer, SearchService, backend_from_settings
 from catalogue.services.coding import CodingService, load_ontology
 from catalogue.services.curation import CurationService
@@ -81,17 +78,10 @@ def create_app(
     app.state.curation = curation  # curation queue and decisions
     errors.install(app)
     auth.install(app, settings, store)
-
-    @app.get("/health", tags=["node"], summary="Store and search reachability")
-    async def get_health() -> JSONResponse:
-        checks = await run_in_threadpool(health, settings, store)
-        ok = all(c.ok for c in checks)
-        body = {
-            "status": "ok" if ok else "unavailable",
-            "version": __version__,
-            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
-        }
-        return JSONResponse(body, status_code=200 if ok else 503)
+    telemetry.setup_logging(settings)
+    telemetry.setup_tracing(settings)
+    telemetry.instrument_store(store.engine)
+    ops.install(app, settings, store)
 
     services = Services(
         node_name=settings.node_name,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from opentelemetry import trace
 from pydantic import SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
@@ -25,6 +26,7 @@ from harvesters.base import HarvestContext, Harvester, Report
 from harvesters.registry import installed
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 BATCH = 500
 Progress = Callable[[int], None]
 
@@ -92,7 +94,8 @@ class Runner:
             pending=[],
         )
         try:
-            self._walk(harvester, handle, since, walk, report, progress)
+            with tracer.start_as_current_span("harvest.walk", attributes={"source": spec.name}):
+                self._walk(harvester, handle, since, walk, report, progress)
         except HarvestError as exc:
             self._close(handle, walk, report, RunStatus.FAILED, complete=False, note=exc.message)
             raise
@@ -141,8 +144,11 @@ class Runner:
         self._flush(handle, walk, report)
 
     def _flush(self, handle: RunHandle, walk: _Walk, report: Report) -> None:
-        for native_id, reason in self.ingest.write(handle, walk.pending):
-            report.failure(native_id, reason)
+        with tracer.start_as_current_span(
+            "harvest.write", attributes={"records": len(walk.pending)}
+        ):
+            for native_id, reason in self.ingest.write(handle, walk.pending):
+                report.failure(native_id, reason)
         walk.pending.clear()
 
     def _close(
@@ -158,12 +164,13 @@ class Runner:
         failures = [(f.native_id, f.reason) for f in report.failures]
         if note:
             failures.append(("", note))
-        return self.ingest.finish(
-            handle,
-            status=status,
-            complete=complete,
-            seen=walk.seen,
-            cursor=walk.cursor,
-            failures=failures,
-            policy=self.policy,
-        )
+        with tracer.start_as_current_span("harvest.finish", attributes={"status": status.value}):
+            return self.ingest.finish(
+                handle,
+                status=status,
+                complete=complete,
+                seen=walk.seen,
+                cursor=walk.cursor,
+                failures=failures,
+                policy=self.policy,
+            )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from opentelemetry import trace
 from pydantic import BaseModel
 
 from catalogue.access import Identity
@@ -56,6 +57,7 @@ from catalogue.settings import Settings
 from catalogue.store import Store
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 _T = TypeVar("_T")
 
 
@@ -105,6 +107,12 @@ class SearchService:
         self.audit = audit or AuditLog(store)
 
     def search(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> SearchResult:
+        with tracer.start_as_current_span("search.search") as span:
+            result = self._search(identity, query)
+            span.set_attributes({"search.kind": result.kind, "search.engine": result.engine})
+            return result
+
+    def _search(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> SearchResult:
         q = validate_query(query)
         colls = self.collections(identity)
         wanted = {Access.RECORDS, Access.COUNTS} if q.kind == "collections" else {Access.RECORDS}
@@ -135,6 +143,12 @@ class SearchService:
 
     def cohort(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> CohortSummary:
         """Subjects matching the query, per site and collection, with facets over subjects."""
+        with tracer.start_as_current_span("search.cohort") as span:
+            summary = self._cohort(identity, query)
+            span.set_attribute("search.engine", summary.engine)
+            return summary
+
+    def _cohort(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> CohortSummary:
         q = validate_query(query)
         if q.kind != "subjects":
             raise ValidationError(

@@ -1,4 +1,4 @@
-"""`/health`, OpenAPI and the one JSON error shape."""
+"""`/health`, `/ready`, OpenAPI and the one JSON error shape."""
 
 from __future__ import annotations
 
@@ -30,52 +30,55 @@ async def _get(app: FastAPI, path: str, method: str = "GET") -> httpx.Response:
 
 
 async def test_health_is_green_on_the_embedded_defaults(client: httpx.AsyncClient) -> None:
-    response = await client.get("/health")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["checks"]["store"]["ok"] and body["checks"]["search"]["ok"]
+    live = await client.get("/health")
+    assert live.status_code == 200 and live.json()["status"] == "ok"
+    ready = await client.get("/ready")
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["status"] == "ready"
+    assert set(body["checks"]) == {"store", "search", "index"}
 
 
-async def test_health_reports_an_unreachable_search_engine(
-    settings: Settings, store: Store
-) -> None:
+async def test_ready_reports_an_unreachable_search_engine(settings: Settings, store: Store) -> None:
     down = settings.model_copy(
         update={
             "search_backend": "elasticsearch",
             "elasticsearch_url": f"http://127.0.0.1:{_closed_port()}",
         }
     )
-    response = await _get(create_app(down, store), "/health")
+    app = create_app(down, store)
+    assert (await _get(app, "/health")).status_code == 200  # alive, not ready
+    response = await _get(app, "/ready")
     assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "unavailable"
-    assert body["checks"]["store"]["ok"] is True
-    assert body["checks"]["search"] == {"ok": False, "detail": body["checks"]["search"]["detail"]}
-    assert "unreachable" in body["checks"]["search"]["detail"]
+    assert body["error"]["code"] == "not_ready"
+    failing = {d["location"]: d["message"] for d in body["error"]["details"]}
+    assert set(failing) == {"search"}
+    assert "unreachable" in failing["search"]
 
 
-async def test_health_reports_an_unmigrated_store(settings: Settings, empty_store: Store) -> None:
-    response = await _get(create_app(settings, empty_store), "/health")
+async def test_ready_reports_an_unmigrated_store(settings: Settings, empty_store: Store) -> None:
+    response = await _get(create_app(settings, empty_store), "/ready")
     assert response.status_code == 503
-    assert "schema empty" in response.json()["checks"]["store"]["detail"]
+    failing = {d["location"]: d["message"] for d in response.json()["error"]["details"]}
+    assert "schema empty" in failing["store"]
 
 
 @pytest.mark.elasticsearch
-async def test_health_with_a_real_elasticsearch(
+async def test_ready_with_a_real_elasticsearch(
     settings: Settings, store: Store, elasticsearch_url: str
 ) -> None:
     real = settings.model_copy(
         update={"search_backend": "elasticsearch", "elasticsearch_url": elasticsearch_url}
     )
-    response = await _get(create_app(real, store), "/health")
+    response = await _get(create_app(real, store), "/ready")
     assert response.status_code == 200, response.text
-    assert response.json()["checks"]["search"]["detail"].startswith("elasticsearch 8.")
+    assert response.json()["checks"]["search"].startswith("elasticsearch 8.")
 
 
 async def test_openapi_is_published(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
-    assert "/health" in spec["paths"]
+    assert {"/health", "/ready", "/metrics"} <= set(spec["paths"])
 
 
 @pytest.mark.parametrize(
