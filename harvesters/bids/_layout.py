@@ -46,15 +46,11 @@ class NamingError(ValueError):
     """A file name that breaks the BIDS naming rules; the message names the rule."""
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
+class Name(NamedTuple):
     entities: tuple[tuple[str, str], ...]  # in file-name order, `sub` first
     suffix: str
     extension: str
-    keys: dict[str, str] = field(init=False, compare=False, hash=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "keys", dict(self.entities))
+    keys: dict[str, str]  # the entities, by key
 
 
 def parse_name(filename: str) -> Name:
@@ -73,7 +69,7 @@ def parse_name(filename: str) -> Name:
         if entities and _RANK[key] <= _RANK[entities[-1][0]]:
             raise NamingError("entities are repeated or out of the specification's order")
         entities.append((key, value))
-    return Name(tuple(entities), suffix, extension)
+    return Name(tuple(entities), suffix, extension, dict(entities))
 
 
 def _split_extension(filename: str) -> tuple[str, str]:
@@ -94,8 +90,7 @@ def _sidecar_name(filename: str) -> Name | None:
         return None
 
 
-@dataclass(frozen=True)
-class Sidecar:
+class Sidecar(NamedTuple):
     relpath: str
     depth: int  # 0 dataset, 1 subject, 2 session, 3 datatype
     name: Name
@@ -109,8 +104,7 @@ class Sidecar:
         return all(keys.get(k) == v for k, v in self.name.entities)
 
 
-@dataclass(frozen=True)
-class DataFile:
+class DataFile(NamedTuple):
     relpath: str  # POSIX, relative to the harvested root; never leaves the harvester as is
     dataset: int  # 0: the dataset itself; n: its n-th derivative
     datatype: str
@@ -253,19 +247,25 @@ class _Walk:
                     self.on_error(path, f"file name breaks the BIDS naming rules: {exc}")
                     continue
                 named.append((path, name, info))
-        sidecars = above + [Sidecar(p, 3, n, s) for p, n, s in named if n.extension == ".json"]
+        # Sidecars by suffix: a folder of many runs must not compare every image with every
+        # sidecar.
+        by_suffix: dict[str, list[Sidecar]] = {}
+        for sidecar in above + [Sidecar(p, 3, n, s) for p, n, s in named if n.extension == ".json"]:
+            by_suffix.setdefault(sidecar.name.suffix, []).append(sidecar)
+        where = (datatype, subject, session)
         for path, name, info_stat in named:
-            if name.extension == ".json":
-                continue
-            applicable = sorted(
-                (s for s in sidecars if s.applies_to(name)),
-                key=lambda s: (s.depth, len(s.name.entities)),
-            )
-            where = (datatype, subject, session)
-            self.dataset.files.append(
-                DataFile(path, self.number, *where, name, info_stat, tuple(applicable))
-            )
-            self.dataset.studies.add((subject, session))  # also images beside session folders
+            if name.extension != ".json":
+                candidates = by_suffix.get(name.suffix, ())
+                applicable = tuple(sorted((s for s in candidates if s.applies_to(name)), key=_rank))
+                self.dataset.files.append(
+                    DataFile(path, self.number, *where, name, info_stat, applicable)
+                )
+                self.dataset.studies.add((subject, session))  # also beside session folders
+
+
+def _rank(sidecar: Sidecar) -> tuple[int, int]:
+    """Inheritance order: the dataset's sidecars first, then the more specific."""
+    return sidecar.depth, len(sidecar.name.entities)
 
 
 def _check_folders(name: Name, subject: str, session: str | None) -> None:
