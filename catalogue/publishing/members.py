@@ -8,7 +8,7 @@ but a snapshot keeps them only as counts per site; series of private collections
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,15 +37,14 @@ MAX_SELECTION = 100_000
 class SeriesRow:
     """One member series with what the snapshot, datasheet and manifest need."""
 
-    id: uuid.UUID
     iri: str
-    subject_id: uuid.UUID
-    study_id: uuid.UUID
+    subject_id: Any  # as the driver gives it; only compared
+    study_id: Any
     site: str
     visibility: Visibility
     collection_iri: str
     fields: dict[str, Any]  # loader fields (modality, manufacturer, ...), nothing identifying
-    last_seen_run_id: uuid.UUID | None
+    last_seen_run: str | None  # the harvest run that last confirmed it
 
 
 def subjects_of_query(
@@ -63,8 +62,19 @@ def subjects_of_query(
             return found
 
 
-def series_of_selection(session: Session, iris: Sequence[str]) -> set[uuid.UUID]:
-    """Series named by IRI, and every live series of subjects named by IRI."""
+@dataclass(frozen=True)
+class Selection:
+    """What a dataset is made of before it is resolved: whole subjects, single series."""
+
+    subjects: frozenset[Any] = frozenset()  # subject ids (all their live series)
+    series: frozenset[str] = frozenset()  # series IRIs
+
+    def __or__(self, other: Selection) -> Selection:
+        return Selection(self.subjects | other.subjects, self.series | other.series)
+
+
+def resolve_selection(session: Session, iris: Sequence[str]) -> Selection:
+    """Subjects and series named by IRI; an IRI naming neither is an error."""
     if len(iris) > MAX_SELECTION:
         raise ValidationError(
             "selection too large", [ErrorDetail(f"at most {MAX_SELECTION} IRIs", "members")]
@@ -78,35 +88,28 @@ def series_of_selection(session: Session, iris: Sequence[str]) -> set[uuid.UUID]
         raise NotFoundError(
             "selection names unknown records", [ErrorDetail(i, "members") for i in shown]
         )
-    return set(series.values()) | series_of_subjects(session, subjects.values())
+    return Selection(frozenset(subjects.values()), frozenset(series))
 
 
-def _ids_by_iri(session: Session, model: Any, iris: set[str]) -> dict[str, uuid.UUID]:
-    found: dict[str, uuid.UUID] = {}
+def _ids_by_iri(session: Session, model: Any, iris: set[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for chunk in _chunks(sorted(iris)):
-        rows = session.execute(
+        rows = session.connection().execute(
             sa.select(model.iri, model.id).where(model.iri.in_(chunk), model.deleted_at.is_(None))
         )
         found |= {iri: id_ for iri, id_ in rows}
     return found
 
 
-def series_of_subjects(session: Session, subjects: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    found: set[uuid.UUID] = set()
-    for chunk in _chunks(sorted(set(subjects))):
-        rows = session.execute(
-            sa.select(col(Series.id)).where(
-                col(Series.subject_id).in_(chunk), col(Series.deleted_at).is_(None)
-            )
-        )
-        found |= {r for (r,) in rows}
-    return found
+def _raw(column: Any) -> Any:
+    """An id column as the driver gives it: grouping needs no `uuid.UUID` per row."""
+    return sa.type_coerce(column, sa.String)
 
 
 _COLUMNS = (
-    col(Series.id), col(Series.iri), col(Series.subject_id), col(Series.study_id),
-    col(Series.last_seen_run_id), col(Site.slug), col(Collection.visibility),
-    col(Collection.iri), col(Series.modality), col(Series.body_part),
+    col(Series.iri), _raw(Series.subject_id), _raw(Series.study_id),
+    _raw(Series.last_seen_run_id), col(Site.slug), col(Collection.visibility),
+    col(Collection.iri), col(CodedValue.label), col(Series.modality), col(Series.body_part),
     col(Series.series_description), col(Series.manufacturer), col(Series.model_name),
     col(Series.field_strength_t), col(Series.slice_thickness_mm),
     col(Series.repetition_time_ms), col(Series.echo_time_ms), col(Series.inversion_time_ms),
@@ -122,42 +125,50 @@ LOADER_FIELDS = (
 )  # fmt: skip
 
 
-def series_rows(session: Session, ids: Iterable[uuid.UUID]) -> list[SeriesRow]:
-    """The member series with their site, collection visibility and loader fields, in IRI order;
-    series of private collections are left out."""
-    rows: list[SeriesRow] = []
-    for chunk in _chunks(sorted(set(ids))):
-        query = (
-            sa.select(*_COLUMNS)
-            .join(ImagingStudy, col(ImagingStudy.id) == col(Series.study_id))
-            .join(Subject, col(Subject.id) == col(Series.subject_id))
-            .join(Collection, col(Collection.id) == col(Series.collection_id))
-            .join(Site, col(Site.id) == col(Collection.site_id))
-            .where(col(Series.id).in_(chunk), col(Collection.visibility) != Visibility.PRIVATE)
-        )
-        for r in session.execute(query):
-            fields = dict(zip(LOADER_FIELDS, r[8:], strict=True))
-            rows.append(
-                SeriesRow(r[0], r[1], r[2], r[3], r[5], Visibility(r[6]), r[7], fields, r[4])
-            )
-    _add_sequence_types(session, rows)
-    return sorted(rows, key=lambda row: row.iri)
+def series_rows(session: Session, selection: Selection, live_only: bool = True) -> list[SeriesRow]:
+    """The selected series with their site, collection visibility, sequence type and loader
+    fields, in IRI order; series of private collections are left out."""
+    found: dict[str, SeriesRow] = {}
+    runs: dict[Any, str] = {}
+    for column, values in (
+        (col(Series.subject_id), sorted(selection.subjects)),
+        (col(Series.iri), sorted(selection.series)),
+    ):
+        for chunk in _chunks(values):
+            query = _rows_query().where(column.in_(chunk))
+            if live_only:
+                query = query.where(col(Series.deleted_at).is_(None))
+            for r in session.connection().execute(query):
+                if r[0] not in found:
+                    found[r[0]] = _row(r, runs)
+    return sorted(found.values(), key=lambda row: row.iri)
 
 
-def _add_sequence_types(session: Session, rows: list[SeriesRow]) -> None:
-    """The sequence type concept (BIDS-aligned label) of each series, where one was mapped."""
-    by_id = {row.id: row for row in rows}
-    for chunk in _chunks(sorted(by_id)):
-        coded = session.execute(
-            sa.select(col(CodedValue.entity_id), col(CodedValue.label)).where(
-                col(CodedValue.entity_type) == "series",
-                col(CodedValue.field) == "sequence_type",
-                col(CodedValue.entity_id).in_(chunk),
-            )
-        )
-        for entity_id, label in coded:
-            if label:
-                by_id[entity_id].fields["sequence_type"] = label
+def _rows_query() -> Any:
+    sequence = sa.and_(
+        col(CodedValue.entity_type) == "series",
+        col(CodedValue.entity_id) == col(Series.id),
+        col(CodedValue.field) == "sequence_type",
+    )
+    return (
+        sa.select(*_COLUMNS)
+        .join(ImagingStudy, col(ImagingStudy.id) == col(Series.study_id))
+        .join(Subject, col(Subject.id) == col(Series.subject_id))
+        .join(Collection, col(Collection.id) == col(Series.collection_id))
+        .join(Site, col(Site.id) == col(Collection.site_id))
+        .outerjoin(CodedValue, sequence)
+        .where(col(Collection.visibility) != Visibility.PRIVATE)
+    )
+
+
+def _row(r: Any, runs: dict[Any, str]) -> SeriesRow:
+    fields = dict(zip(LOADER_FIELDS, r[8:], strict=True))
+    if r[7]:
+        fields["sequence_type"] = r[7]
+    run = None
+    if r[3] is not None:  # canonical text once per run, whatever form the driver gave
+        run = runs.setdefault(r[3], str(uuid.UUID(str(r[3]))))
+    return SeriesRow(r[0], r[1], r[2], r[4], Visibility(r[5]), r[6], fields, run)
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:

@@ -6,7 +6,7 @@ import uuid
 
 from sqlmodel import Session, col, or_, select
 
-from catalogue.models import Dataset, DatasetVersion, Series
+from catalogue.models import Dataset, DatasetVersion
 from catalogue.models.publishing import CohortSnapshot, DatasetCuration, DoiTask, DoiTaskStatus
 
 
@@ -43,14 +43,6 @@ def lookup(session: Session, key: str) -> Dataset | None:
         return dataset
     version = session.exec(select(DatasetVersion).where(DatasetVersion.doi == doi)).first()
     return session.get(Dataset, version.dataset_id) if version else None
-
-
-def series_ids(session: Session, iris: list[str]) -> list[uuid.UUID]:
-    found: list[uuid.UUID] = []
-    for start in range(0, len(iris), 500):
-        chunk = iris[start : start + 500]
-        found += session.exec(select(Series.id).where(col(Series.iri).in_(chunk))).all()
-    return found
 
 
 def open_tasks(session: Session, dataset_id: uuid.UUID) -> list[DoiTask]:

@@ -37,8 +37,8 @@ from catalogue.publishing import datasheet as sheet
 from catalogue.publishing import manifest as mf
 from catalogue.publishing.doi_sync import DoiSync, queue
 from catalogue.publishing.members import (
-    series_of_selection,
-    series_of_subjects,
+    Selection,
+    resolve_selection,
     series_rows,
     subjects_of_query,
 )
@@ -48,7 +48,6 @@ from catalogue.publishing.queries import (
     curation_of,
     lookup,
     open_tasks,
-    series_ids,
     snapshot_of,
     versions_of,
 )
@@ -112,12 +111,12 @@ class DatasetService:
             if session.exec(select(Dataset).where(Dataset.slug == spec.slug)).first():
                 raise ConflictError(f"a dataset {spec.slug!r} exists already")
             if subjects is not None:
-                series = series_of_subjects(session, subjects)
+                chosen = Selection(subjects=frozenset(subjects))
             else:
-                series = series_of_selection(session, spec.members)
+                chosen = resolve_selection(session, spec.members)
             dataset = self._new_dataset(session, spec, patch)
             version = DatasetVersion(dataset_id=dataset.id, version="1")
-            self._freeze(session, version, series, spec.query, spec.members)
+            self._freeze(session, version, chosen, spec.query, spec.members)
         return self.show(identity, dataset.id)
 
     def _new_dataset(self, session: Session, spec: DatasetSpec, patch: MetadataPatch) -> Dataset:
@@ -150,18 +149,18 @@ class DatasetService:
         self,
         session: Session,
         version: DatasetVersion,
-        series: set[uuid.UUID],
+        chosen: Selection,
         query: dict[str, Any] | None,
         selection: list[str],
     ) -> None:
         """Resolve the members now and keep what they were: the cohort snapshot."""
-        rows = series_rows(session, series)
+        rows = series_rows(session, chosen)
         if not rows:
             raise ValidationError(
                 "the dataset would be empty", [ErrorDetail("no member the catalogue may publish")]
             )
         version.members = [r.iri for r in rows if r.visibility is not Visibility.AGGREGATE]
-        version.harvest_runs = sorted({str(r.last_seen_run_id) for r in rows if r.last_seen_run_id})
+        version.harvest_runs = sorted({r.last_seen_run for r in rows if r.last_seen_run})
         counted: dict[str, dict[str, Any]] = {}
         for r in rows:
             if r.visibility is Visibility.AGGREGATE:
@@ -221,12 +220,12 @@ class DatasetService:
         subjects = subjects_of_query(self.search, identity, query) if query else []
         with self.store.session() as session:
             dataset, _ = self._writable(session, dataset_id)
-            series = series_of_subjects(session, subjects)
+            chosen = Selection(subjects=frozenset(subjects))
             if selection:
-                series |= series_of_selection(session, selection)
+                chosen |= resolve_selection(session, selection)
             number = str(int(versions_of(session, dataset.id)[-1].version) + 1)
             version = DatasetVersion(dataset_id=dataset.id, version=number)
-            self._freeze(session, version, series, query, selection)
+            self._freeze(session, version, chosen, query, selection)
         return self.show(identity, dataset_id)
 
     # -- DOIs ----------------------------------------------------------------------------------
@@ -378,9 +377,9 @@ class DatasetService:
         with self.store.session() as session:
             dataset = self._readable(session, identity, dataset_id)
             chosen = self._version(session, identity, dataset, version)
-            ids = series_ids(session, chosen.members)
+            members = Selection(series=frozenset(chosen.members))
             rows = [
-                r for r in series_rows(session, ids)
+                r for r in series_rows(session, members, live_only=False)
                 if access_to(identity, r.visibility, r.site) is Access.RECORDS
             ]  # fmt: skip
             header = {"dataset": dataset.iri, "doi": chosen.doi, "version": chosen.version}
