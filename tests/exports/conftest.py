@@ -4,6 +4,7 @@ and validators built from the official schemas and shapes in `../shared/data/` (
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -162,6 +163,20 @@ def publish(
 @pytest.fixture
 def published(store: Store) -> tuple[Dataset, list[DatasetVersion]]:
     return publish(store)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """For the serialisers, which read a view and never the database: SQLite is enough."""
+    store = Store(f"sqlite:///{tmp_path / 'serialisers.db'}", "http://node.test")
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def sample(sqlite_store: Store) -> tuple[Dataset, list[DatasetVersion]]:
+    return publish(sqlite_store)
 
 
 @cache

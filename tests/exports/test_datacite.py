@@ -16,17 +16,17 @@ from tests.exports.conftest import KERNEL_45_XSD, NODE, datacite_json_schema, xm
 Published = tuple[Dataset, list[DatasetVersion]]
 
 
-def views(store: Store, published: Published) -> list[DatasetView]:
-    dataset, versions = published
-    with Session(store.engine) as session:
+def views(sqlite_store: Store, sample: Published) -> list[DatasetView]:
+    dataset, versions = sample
+    with Session(sqlite_store.engine) as session:
         return [dataset_view(session, NODE, dataset)] + [
             version_view(session, NODE, v) for v in versions
         ]
 
 
-def test_json_and_xml_validate_for_concept_and_versions(store: Store, published: Published):
+def test_json_and_xml_validate_for_concept_and_versions(sqlite_store: Store, sample: Published):
     validator = jsonschema.Draft201909Validator(datacite_json_schema())
-    for view in views(store, published):
+    for view in views(sqlite_store, sample):
         doc = to_datacite_json(view)
         errors = [e.message for e in validator.iter_errors(doc)]
         assert errors == [], errors
@@ -36,8 +36,8 @@ def test_json_and_xml_validate_for_concept_and_versions(store: Store, published:
         assert xml.findtext("d:identifier", namespaces=ns) == view.doi
 
 
-def test_versions_link_to_their_concept_and_neighbours(store: Store, published: Published):
-    concept, v1, v2 = views(store, published)
+def test_versions_link_to_their_concept_and_neighbours(sqlite_store: Store, sample: Published):
+    concept, v1, v2 = views(sqlite_store, sample)
     relations = {
         view.version: {
             (r["relationType"], r["relatedIdentifier"])
@@ -53,14 +53,14 @@ def test_versions_link_to_their_concept_and_neighbours(store: Store, published: 
     assert ("IsDescribedBy", "10.1000/paper.2025.1") in relations["2.0"]
 
 
-def test_fields_outside_the_kernel_never_reach_datacite(store: Store, published: Published):
-    doc = to_datacite_json(views(store, published)[2])
+def test_fields_outside_the_kernel_never_reach_datacite(sqlite_store: Store, sample: Published):
+    doc = to_datacite_json(views(sqlite_store, sample)[2])
     assert "curatorNote" not in doc
     assert doc["url"].startswith("http://node.test/id/dataset_version/")
     assert doc["version"] == "2.0"
 
 
 @pytest.mark.parametrize("bad", [{"creators": [{"nameType": "Personal"}]}])
-def test_the_validator_rejects_broken_metadata(store: Store, published: Published, bad):
-    doc = to_datacite_json(views(store, published)[0]) | bad
+def test_the_validator_rejects_broken_metadata(sqlite_store: Store, sample: Published, bad):
+    doc = to_datacite_json(views(sqlite_store, sample)[0]) | bad
     assert not jsonschema.Draft201909Validator(datacite_json_schema()).is_valid(doc)

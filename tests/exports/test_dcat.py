@@ -31,10 +31,10 @@ def reparse(graph: Graph, media_type: str) -> Graph:
 
 @pytest.mark.parametrize("media_type", list(FORMATS))
 def test_dataset_and_versions_conform_in_every_syntax(
-    store: Store, published: Published, media_type: str
+    sqlite_store: Store, sample: Published, media_type: str
 ):
-    dataset, versions = published
-    with Session(store.engine) as session:
+    dataset, versions = sample
+    with Session(sqlite_store.engine) as session:
         graph = dataset_graph(dataset_view(session, NODE, dataset))
         for version in versions:
             dataset_graph(version_view(session, NODE, version), graph)
@@ -44,9 +44,9 @@ def test_dataset_and_versions_conform_in_every_syntax(
     assert ok, report
 
 
-def test_health_and_version_properties(store: Store, published: Published):
-    dataset, versions = published
-    with Session(store.engine) as session:
+def test_health_and_version_properties(sqlite_store: Store, sample: Published):
+    dataset, versions = sample
+    with Session(sqlite_store.engine) as session:
         concept = dataset_view(session, NODE, dataset)
         second = version_view(session, NODE, versions[1])
     graph = dataset_graph(second)
@@ -60,9 +60,9 @@ def test_health_and_version_properties(store: Store, published: Published):
     }
 
 
-def test_a_catalogue_page_conforms(store: Store, published: Published):
-    dataset, _ = published
-    with Session(store.engine) as session:
+def test_a_catalogue_page_conforms(sqlite_store: Store, sample: Published):
+    dataset, _ = sample
+    with Session(sqlite_store.engine) as session:
         views = [dataset_view(session, NODE, dataset)]
     page = {"self": "http://node.test/catalog?page_size=1", "total": 1, "first": None}
     graph = catalogue_graph(NODE.base_url, NODE.name, views, page)
@@ -70,9 +70,9 @@ def test_a_catalogue_page_conforms(store: Store, published: Published):
     assert ok, report
 
 
-def test_the_shapes_catch_a_dataset_without_title(store: Store, published: Published):
-    dataset, _ = published
-    with Session(store.engine) as session:
+def test_the_shapes_catch_a_dataset_without_title(sqlite_store: Store, sample: Published):
+    dataset, _ = sample
+    with Session(sqlite_store.engine) as session:
         view = dataset_view(session, NODE, dataset)
     graph = dataset_graph(view)
     graph.remove((URIRef(view.iri), URIRef("http://purl.org/dc/terms/title"), None))

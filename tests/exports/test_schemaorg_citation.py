@@ -19,9 +19,9 @@ def conforms(doc: dict) -> tuple[bool, str]:
     return shacl(jsonld_graph(doc), GOOGLE_REQUIRED)
 
 
-def test_schemaorg_meets_google_required_shapes(store: Store, published: Published):
-    dataset, versions = published
-    with Session(store.engine) as session:
+def test_schemaorg_meets_google_required_shapes(sqlite_store: Store, sample: Published):
+    dataset, versions = sample
+    with Session(sqlite_store.engine) as session:
         docs = [to_schemaorg(dataset_view(session, NODE, dataset))]
         docs += [to_schemaorg(version_view(session, NODE, v)) for v in versions]
     for doc in docs:
@@ -31,17 +31,17 @@ def test_schemaorg_meets_google_required_shapes(store: Store, published: Publish
     assert docs[1]["license"] == "https://creativecommons.org/licenses/by/4.0/legalcode"
 
 
-def test_the_shapes_catch_a_dataset_without_description(store: Store, published: Published):
-    dataset, _ = published
-    with Session(store.engine) as session:
+def test_the_shapes_catch_a_dataset_without_description(sqlite_store: Store, sample: Published):
+    dataset, _ = sample
+    with Session(sqlite_store.engine) as session:
         doc = to_schemaorg(dataset_view(session, NODE, dataset))
     del doc["description"]
     assert not conforms(doc)[0]
 
 
-def test_citations(store: Store, published: Published):
-    _, versions = published
-    with Session(store.engine) as session:
+def test_citations(sqlite_store: Store, sample: Published):
+    _, versions = sample
+    with Session(sqlite_store.engine) as session:
         view = version_view(session, NODE, versions[0])
     assert citation(view, "text") == (
         "Curie, Marie (2026). Glioma MRI across two sites. Version 1.0. "
