@@ -20,7 +20,6 @@ each in a fresh process: what grows is the session list the walk sorts (~1 KB a 
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import subprocess
 import sys
@@ -126,11 +125,13 @@ def report(ours: list[tuple[float, int]], theirs: list[tuple[float, int]], setup
     print(f"  ratio     : {ours_rate / bare_rate:8.2f}  (target >= 0.8)")
 
 
-def peak_rss_mib(url: str, detail: str, concurrency: int, projects: int) -> float:
-    """Max RSS of a harvest of the first `projects` projects, in a fresh process."""
+def peak_rss_mib(url: str, detail: str, concurrency: int, projects: int) -> tuple[float, float]:
+    """Max RSS of a fresh process once its modules are imported, and after a harvest of the
+    first `projects` projects."""
     code = (
         "import resource, sys; sys.path.insert(0, sys.argv[1]); "
         "from bench.xnat_harvest import harvest; "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); "
         f"harvest({url!r}, {detail!r}, {concurrency}, "
         f"tuple(f'GEN{{p:04d}}' for p in range({projects}))); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
@@ -138,7 +139,8 @@ def peak_rss_mib(url: str, detail: str, concurrency: int, projects: int) -> floa
     done = subprocess.run(
         [sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, check=True
     )
-    return int(done.stdout.split()[-1]) / 1024
+    before, after = (int(kib) / 1024 for kib in done.stdout.split()[-2:])
+    return before, after
 
 
 def main() -> None:
@@ -166,13 +168,9 @@ def main() -> None:
                 theirs.append(timed(lambda d=detail: bare(url, d, args.concurrency)))
             setup = f"scan_detail={detail}, concurrency={args.concurrency}"
             report(ours, theirs, setup)
-        half = peak_rss_mib(url, "xml", args.concurrency, max(1, projects // 2))
-        full = peak_rss_mib(url, "xml", args.concurrency, projects)
-        print(f"peak RSS: {half:.0f} MiB for {max(1, projects // 2)} projects, "
-              f"{full:.0f} MiB for {projects}")  # fmt: skip
-        print(
-            f"  (this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
-        )
+        for share in (max(1, projects // 2), projects):
+            before, after = peak_rss_mib(url, "xml", args.concurrency, share)
+            print(f"peak RSS, {share} projects: {after:.0f} MiB ({before:.0f} MiB after imports)")
     finally:
         server.terminate()
         server.wait()

@@ -33,6 +33,10 @@ Row = dict[str, Any]
 class RequestFailed(SkippableHarvestError):
     """One request failed in a way that concerns only what it was for."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class Credentials:
     def __init__(self, user: str, secret: str) -> None:
@@ -159,7 +163,8 @@ class XnatClient:
                     + " instead of data: check the credentials"
                 )
             if reply.status_code >= 300:
-                raise RequestFailed(f"{what}: XNAT answered HTTP {reply.status_code}")
+                status = reply.status_code
+                raise RequestFailed(f"{what}: XNAT answered HTTP {status}", status)
             return reply
 
     def _send(

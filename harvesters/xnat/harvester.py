@@ -193,6 +193,8 @@ class _Walk:
         try:
             rows = list(self._listing("/data/projects", {}, "project listing"))
         except RequestFailed as exc:  # without it there is nothing to walk
+            if exc.status in (401, 403):
+                raise FatalHarvestError(f"{exc.message}: check the account's rights") from None
             raise RetriableHarvestError(exc.message) from None
         wanted = set(self.config.projects)
         found = [r for r in rows if mapping.text(r, "ID") and (not wanted or r["ID"] in wanted)]

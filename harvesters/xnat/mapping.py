@@ -11,6 +11,7 @@ age; a date of birth gives only a year of birth.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -197,18 +198,26 @@ def screen(value: str | None, labels: tuple[str, ...]) -> str | None:
     """`value` with every occurrence of a label cut out (case-insensitive)."""
     if value is None:
         return None
+    lowered = value.lower()
     for label in labels:
-        if label.lower() in value.lower():  # (rare: no pattern compiled otherwise)
+        if label.lower() in lowered:  # (rare: no pattern compiled otherwise)
             value = re.sub(re.escape(label), REDACTED, value, flags=re.IGNORECASE)
     return value
 
 
 def _modality(stated: str | None, scan_type: str | None, session: Mapping[str, str]) -> str | None:
-    for xsi in (scan_type, session.get("xsiType")):
+    return _modality_of(stated, scan_type, session.get("xsiType"), session.get("modality"))
+
+
+@functools.lru_cache(maxsize=1024)  # (a site has a handful of distinct combinations)
+def _modality_of(
+    stated: str | None, scan_type: str | None, session_type: str | None, session: str | None
+) -> str | None:
+    for xsi in (scan_type, session_type):
         key = _XSI_TYPE.fullmatch(xsi or "")
         if key and key.group(1).lower() in MODALITIES:
             return MODALITIES[key.group(1).lower()]
-    return (stated or session.get("modality") or "").upper()[:16] or None
+    return (stated or session or "").upper()[:16] or None
 
 
 def _session_name(xsi_type: str) -> str | None:
@@ -236,6 +245,7 @@ def _year(value: str | None) -> int | None:
     return found if found is not None and 1850 <= found <= 2200 else None
 
 
+@functools.lru_cache(maxsize=1024)
 def _image_type(value: str | None) -> tuple[str, ...]:
     if value is None:
         return ()

@@ -1,26 +1,22 @@
 """The scans of an experiment document (`xnat:MRSession`, `xnat:CTSession`, `xnat:PETSession`,
 ... from `GET /data/experiments/{id}?format=xml`), read safely.
 
-lxml parses with entities unresolved, no DTD loaded, no network and no huge-tree mode, and a
-document that declares a DTD at all is refused: XNAT never sends one, so a DOCTYPE can only be
-an entity trick. Only the fields a series record carries are read; the session's `dcmPatient*`
-elements, labels, paths and UIDs are never looked at.
+Parsed by `harvesters.safexml` (entities unresolved, no DTD, no network; a DOCTYPE is refused:
+XNAT never sends one, so it can only be an entity trick). Only the fields a series record
+carries are read; the session's `dcmPatient*` elements, labels, paths and UIDs are never looked
+at.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lxml import etree  # type: ignore[import-untyped]  # (no stubs installed)
-
 from catalogue.errors import SkippableHarvestError
+from harvesters.safexml import Element, UnsafeXmlError, local_name, parse
 
 XNAT = "{http://nrg.wustl.edu/xnat}"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 MAX_BYTES = 16 * 1024 * 1024
-_PARSER = etree.XMLParser(
-    resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, remove_comments=True
-)
 # Scan fields kept, by their XNAT path (as in XNAT's DICOM extraction and search columns).
 _SCAN_TEXT = (
     "quality",
@@ -51,11 +47,9 @@ def parse_session(document: bytes) -> SessionDetail:
     if len(document) > MAX_BYTES:
         raise BadDocument("the experiment document is larger than 16 MiB")
     try:
-        root = etree.fromstring(document, _PARSER)
-    except etree.XMLSyntaxError:
-        raise BadDocument("the experiment document is not well-formed XML") from None
-    if root.getroottree().docinfo.doctype or _has_entities(root):
-        raise BadDocument("the experiment document declares a DTD (refused)")
+        root = parse(document)
+    except UnsafeXmlError as exc:
+        raise BadDocument(f"the experiment document cannot be read: {exc}") from None
     if not isinstance(root.tag, str) or not root.tag.startswith(XNAT):
         raise BadDocument("the experiment document is not an XNAT experiment")
     detail = SessionDetail(session=_session_fields(root))
@@ -66,11 +60,7 @@ def parse_session(document: bytes) -> SessionDetail:
     return detail
 
 
-def _has_entities(root: etree._Element) -> bool:
-    return any(isinstance(node, etree._Entity) for node in root.iter())
-
-
-def _session_fields(root: etree._Element) -> dict[str, str]:
+def _session_fields(root: Element) -> dict[str, str]:
     found = {"xsiType": _local_type(root)}
     for name in ("date", "fieldStrength"):
         _put(found, name, root.findtext(f"{XNAT}{name}"))
@@ -79,7 +69,7 @@ def _session_fields(root: etree._Element) -> dict[str, str]:
     return found
 
 
-def _scan_fields(scan: etree._Element) -> dict[str, str]:
+def _scan_fields(scan: Element) -> dict[str, str]:
     found: dict[str, str] = {}
     _put(found, "type", scan.get("type"))
     _put(found, "xsiType", scan.get(XSI_TYPE))
@@ -97,7 +87,7 @@ def _scan_fields(scan: etree._Element) -> dict[str, str]:
     return found
 
 
-def _scanner(element: etree._Element, found: dict[str, str]) -> None:
+def _scanner(element: Element, found: dict[str, str]) -> None:
     scanner = element.find(f"{XNAT}scanner")
     if scanner is not None:  # the text is the station name: not kept
         _put(found, "scanner/manufacturer", scanner.get("manufacturer"))
@@ -109,9 +99,9 @@ def _put(found: dict[str, str], name: str, value: str | None) -> None:
         found[name] = value.strip()
 
 
-def _local_type(root: etree._Element) -> str:
+def _local_type(root: Element) -> str:
     """`xnat:MRSession` -> `xnat:mrSessionData`, the xsiType the listings use."""
-    name = etree.QName(root).localname
+    name = local_name(root)
     if name.endswith("Session"):
         prefix = name[: -len("Session")]
         return f"xnat:{prefix.lower()}SessionData"

@@ -128,3 +128,16 @@ def test_the_parser_refuses_hostile_documents(experiment: str) -> None:
 def test_the_parser_refuses_oversized_documents() -> None:
     with pytest.raises(BadDocument, match="larger than"):
         parse_session(b"<x>" + b" " * (16 * 1024 * 1024) + b"</x>")
+
+
+def test_forbidden_site_listing_is_fatal_and_a_forbidden_project_is_reported(
+    server: XnatServer,
+) -> None:
+    server.fault("/data/projects/GEN0001/subjects", Fault("status", 403))
+    h = harvester(server.url)
+    found = by_id(records(h))
+    assert failed(h) == ["GEN0001"] and "HTTP 403" in h.report.failures[0].reason
+    assert "GEN_E0000000" in found and "GEN_E0000006" not in found
+    server.fault("/data/projects", Fault("status", 403))
+    with pytest.raises(FatalHarvestError, match="HTTP 403: check the account's rights"):
+        records(harvester(server.url))
