@@ -8,22 +8,32 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from catalogue.models import HarvestRun, ImagingStudy, RunStatus, Series, Source, Subject
+from catalogue.models import (
+    CodedValue,
+    HarvestRun,
+    ImagingStudy,
+    RunStatus,
+    Series,
+    Source,
+    Subject,
+)
+from catalogue.services.coding import CodingService
 from catalogue.services.ingest import DeletionPolicy, IngestService
 from catalogue.sources import SourceSpec
 from catalogue.store import Store
 from harvesters.bids.harvester import BidsHarvester
 from harvesters.runner import Runner
+from ontology import Ontology
 from tests.harvesters.bids_datasets import LABELS, write_example
 
 SECRET = SecretStr("a-bids-runner-secret-of-32-characters")
 RECORDS = 1 + 3 + 5 + 21  # collection, subjects, studies, series
 
 
-def _runner(store: Store) -> Runner:
+def _runner(store: Store, coding: CodingService | None = None) -> Runner:
     store.ensure_site("local", "Local")
     return Runner(
-        IngestService(store),
+        IngestService(store, coding),
         "local",
         pseudonym_secret=SECRET,
         policy=DeletionPolicy(after_missed_runs=1, failsafe_ratio=0.5),
@@ -101,3 +111,25 @@ def test_no_participant_label_reaches_the_store(store: Store, tmp_path: Path) ->
     for label in LABELS:
         assert label.lower() not in dumped
     assert "sub-" not in dumped and "ses-" not in dumped
+
+
+def test_the_bids_suffix_is_the_series_sequence_type(
+    store: Store, tmp_path: Path, ontology: Ontology
+) -> None:
+    root = write_example(tmp_path / "ds")
+    _runner(store, CodingService(ontology)).run(_spec(root))
+    with store.session() as session:
+        rows = session.exec(
+            select(CodedValue.original_value, CodedValue.method, CodedValue.code).where(
+                CodedValue.field == "sequence_type"
+            )
+        ).all()
+    found = {(value, str(method), code) for value, method, code in rows}
+    assert found == {
+        ("T1w", "exact-code", "T1w"),
+        ("FLAIR", "exact-code", "FLAIR"),
+        ("bold", "exact-code", "bold"),
+        ("dwi", "exact-code", "dwi"),
+        ("asl", "exact-code", "asl"),
+        ("mask", "unmapped", None),
+    }  # fmt: skip  (the PET image is not MR: no sequence type)
