@@ -53,10 +53,9 @@ def render(rows: list[dict[str, Any]], header: dict[str, Any], fmt: ManifestForm
     if fmt == "json":
         return json.dumps({**header, "series": rows}, indent=1, sort_keys=False)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(row[k]) for k in COLUMNS})
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows([_cell(row[k]) for k in COLUMNS] for row in rows)
     return buffer.getvalue()
 
 
