@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from pyld import jsonld
 from sqlmodel import Session
 
 from catalogue.exports.citation import citation
@@ -9,8 +11,9 @@ from catalogue.exports.schemaorg import to_schemaorg
 from catalogue.exports.view import dataset_view, version_view
 from catalogue.models import Dataset, DatasetVersion
 from catalogue.store import Store
+from tests.conftest import SHARED_DATA
 from tests.exports.conftest import GOOGLE_REQUIRED, NODE
-from tests.exports.rdf import jsonld_graph, shacl
+from tests.exports.rdf import RemoteContextError, jsonld_graph, shacl
 
 Published = tuple[Dataset, list[DatasetVersion]]
 
@@ -54,3 +57,17 @@ def test_citations(sqlite_store: Store, sample: Published):
     assert ris[:3] == ["TY  - DATA", "AU  - Curie, Marie", "TI  - Glioma MRI across two sites"]
     assert "DO  - 10.80001/glioma-mri.v1" in ris
     assert ris[-2] == "ER  - "
+
+
+def test_a_remote_context_is_refused_not_fetched():
+    """Published examples name `https://schema.org/` as their context: nothing is fetched."""
+    example = SHARED_DATA / "schemaorg" / "science-on-schema.org" / "examples" / "dataset"
+    with pytest.raises(jsonld.JsonLdError) as raised:
+        jsonld_graph((example / "minimal.jsonld").read_text())
+    causes, error = [], raised.value
+    while error is not None:
+        causes.append(error)
+        error = error.__cause__ or error.__context__ or getattr(error, "cause", None)
+    assert [str(e) for e in causes if isinstance(e, RemoteContextError)] == [
+        "refusing to fetch https://schema.org/"
+    ]
