@@ -20,6 +20,7 @@ from rich.table import Table
 
 from api.cli_access import keys_app, tokens_app
 from api.cli_datasets import datasets_app
+from api.cli_ontology import curation_app, ontology_app, terms
 from catalogue import __version__
 from catalogue.checks import (
     CheckResult,
@@ -37,6 +38,7 @@ from catalogue.errors import (
 )
 from catalogue.models import HarvestRun, RunStatus
 from catalogue.search import Indexer, backend_from_settings
+from catalogue.services.coding import CodingService, load_ontology
 from catalogue.services.ingest import DeletionPolicy, IngestService
 from catalogue.settings import Settings, load_settings, settings_table
 from catalogue.sources import SourceSpec, load_sources
@@ -56,6 +58,9 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(datasets_app, name="datasets")
+app.add_typer(curation_app, name="curation")
+app.add_typer(ontology_app, name="ontology")
+app.command("terms")(terms)
 index_app = typer.Typer(help="Inspect, update and rebuild the search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 console = Console()
@@ -244,7 +249,7 @@ def _harvest(
     settings: Settings, store: Store, specs: list[SourceSpec], *, full: bool
 ) -> list[tuple[SourceSpec, HarvestRun | None]]:
     runner = Runner(
-        IngestService(store),
+        IngestService(store, CodingService(load_ontology(settings))),
         settings.site_slug,
         pseudonym_secret=settings.pseudonym_key(),
         policy=DeletionPolicy(

@@ -6,6 +6,7 @@ import logging
 
 from catalogue.errors import CatalogueError, SearchUnavailableError
 from catalogue.search import Indexer
+from catalogue.services.coding import CodingService
 from catalogue.services.harvests import HarvestService
 from catalogue.services.ingest import DeletionPolicy, IngestService
 from catalogue.settings import Settings
@@ -17,7 +18,9 @@ from harvesters.runner import Runner
 log = logging.getLogger(__name__)
 
 
-def harvest_service(settings: Settings, store: Store, indexer: Indexer) -> HarvestService:
+def harvest_service(
+    settings: Settings, store: Store, indexer: Indexer, coding: CodingService | None = None
+) -> HarvestService:
     def specs() -> list[SourceSpec]:
         if settings.sources_file is None:
             return []
@@ -25,7 +28,7 @@ def harvest_service(settings: Settings, store: Store, indexer: Indexer) -> Harve
 
     def launch(spec: SourceSpec) -> None:
         runner = Runner(
-            IngestService(store),
+            IngestService(store, coding),
             settings.site_slug,
             pseudonym_secret=settings.pseudonym_key(),
             policy=DeletionPolicy(

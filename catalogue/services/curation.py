@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +35,8 @@ from catalogue.models import (
 from catalogue.services.coding import CodingService, concept_columns
 from catalogue.services.terms import ConceptRef, TermService, term_brief
 from catalogue.store import Store
+from ontology import Mapping
+from ontology.mapping import JUSTIFICATION
 from ontology.normalise import normalise
 
 MAX_QUEUE = 1000
@@ -163,6 +166,65 @@ class CurationService:
             )
             for r in rows
         ]
+
+    def export_sssom(self, identity: Identity, path: Path) -> int:
+        """Write the node's mappings as SSSOM/TSV: every mapped value stored, and every curator
+        decision ("no concept" as `sssom:NoTermFound`). Returns the number of rows."""
+        _require(identity)
+        with self.store.session() as session:
+            self.coding.load_decisions(session)
+            mappings = [*self._stored_mappings(session), *self._decided(session)]
+        unique = {(m.field, m.value) for m in mappings}
+        self.coding.ontology.export_sssom(mappings, path, include_unmapped=True)
+        return len(unique)
+
+    def _stored_mappings(self, session: Session) -> list[Mapping]:
+        """Distinct stored mappings, the most frequent per value last (the export keeps it)."""
+        keys = (
+            col(CodedValue.field),
+            col(CodedValue.original_value),
+            col(CodedValue.concept_iri),
+            col(CodedValue.method),
+            col(CodedValue.confidence),
+        )
+        query = (
+            sa.select(*keys)
+            .where(col(CodedValue.concept_iri).is_not(None))
+            .group_by(*keys)
+            .order_by(sa.func.count(), *keys)
+        )
+        return [
+            self._as_mapping(field, value, str(iri), MappingMethod(method), confidence)
+            for field, value, iri, method, confidence in session.connection().execute(query)
+        ]
+
+    def _decided(self, session: Session) -> list[Mapping]:
+        rows = session.exec(select(CuratorDecision.field, CuratorDecision.original_value)).all()
+        fields = set(self.coding.ontology.fields)
+        return [self.coding.map(field, value) for field, value in rows if field in fields]
+
+    def _as_mapping(
+        self, field: str, value: str, iri: str, method: MappingMethod, confidence: float
+    ) -> Mapping:
+        """A stored mapping with the predicate and justification the mapper gives it now, when
+        it still answers the same (a classifier's answer may have depended on context)."""
+        now = self.coding.map(field, value) if field in self.coding.ontology.fields else None
+        if now is not None and now.iri == iri and now.method == method.value:
+            return now
+        ref = self.terms.ref(iri)
+        return Mapping(
+            field=field,
+            value=value,
+            iri=iri,
+            curie=ref.curie if ref else None,
+            scheme=ref.scheme if ref else None,
+            code=ref.curie.split(":", 1)[1] if ref and ref.curie else None,
+            label=ref.label if ref else None,
+            method=method.value,
+            confidence=confidence,
+            closure=(iri,),
+            justification=JUSTIFICATION[method.value],
+        )
 
     # -- deciding --------------------------------------------------------------------------
     def _decide(

@@ -2,8 +2,8 @@
 descendants, and how many catalogue records carry a concept (or any concept below it).
 
 Counts follow the node's access rules: only collections the caller may know of are counted, and
-when any of them is aggregate-only for the caller a count below the suppression threshold is
-withheld (`records: None, suppressed: True`), as the search service does.
+when the part from collections the caller sees as aggregates only is below the suppression
+threshold (but not zero) the count is withheld (`records: None, suppressed: True`).
 """
 
 from __future__ import annotations
@@ -127,16 +127,18 @@ class TermService:
     def record_counts(self, iris: Sequence[str], identity: Identity) -> dict[str, RecordCount]:
         """Per concept: records carrying it or any concept below it, as `identity` may see."""
         visible = [v for v in Visibility if can_list(identity, v)]
-        exact = all(counts_exact(identity, v) for v in visible)
+        exact = [v for v in visible if counts_exact(identity, v)]
+        inexact = [v for v in visible if v not in exact]
         with self.store.session() as session:
             conn = session.connection()
             present = {str(row[0]) for row in conn.execute(_present_concepts())}
             out: dict[str, RecordCount] = {}
             for iri in iris:
                 wanted = sorted(present.intersection([iri, *self.ontology.descendants(iri)]))
-                n = _count(conn, wanted, visible) if wanted else 0
-                hidden = not exact and 0 < n < self.threshold
-                out[iri] = RecordCount(records=None if hidden else n, suppressed=hidden)
+                known = _count(conn, wanted, exact) if wanted and exact else 0
+                small = _count(conn, wanted, inexact) if wanted and inexact else 0
+                hidden = 0 < small < self.threshold  # the sum would give the small cell away
+                out[iri] = RecordCount(records=None if hidden else known + small, suppressed=hidden)
         return out
 
     # -- helpers ---------------------------------------------------------------------------
