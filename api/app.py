@@ -16,6 +16,7 @@ from api.graphql.context import Services
 from api.graphql.router import graphql_router
 from api.harvesting import harvest_service
 from catalogue import __version__
+from catalogue.publishing.factory import dataset_service
 from catalogue.search import Indexer, SearchService, backend_from_settings
 from catalogue.services.coding import CodingService, load_ontology
 from catalogue.services.curation import CurationService
@@ -76,6 +77,7 @@ def create_app(
     app.state.indexer = indexer
     app.state.terms = terms  # term look-up (catalogue.services.terms)
     app.state.curation = curation  # curation queue and decisions
+    app.state.datasets = dataset_service(settings, store, search)  # datasets and DOIs
     errors.install(app)
     auth.install(app, settings, store)
     telemetry.setup_logging(settings)
@@ -88,7 +90,7 @@ def create_app(
         overview=overview,
         records=RecordService(store),
         search=search,
-        harvests=harvest_service(settings, store, indexer, coding),
+        harvests=harvest_service(settings, store, indexer),
         identify=auth.identity_from_request,
     )
     app.state.graphql_services = services
