@@ -90,7 +90,7 @@ def create_app(
         overview=overview,
         records=RecordService(store),
         search=search,
-        harvests=harvest_service(settings, store, indexer),
+        harvests=harvest_service(settings, store, indexer, coding),
         identify=auth.identity_from_request,
     )
     app.state.graphql_services = services
