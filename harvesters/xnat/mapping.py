@@ -143,8 +143,11 @@ def series(
     labels: tuple[str, ...],
 ) -> SeriesRecord:
     """`scan`: a scan listing row merged with the document's fields for that scan."""
-    scan_id = str(scan["ID"])
-    modality = _modality(text(scan, "modality"), text(scan, "xsiType"), session)
+    scan_id = str(scan["ID"]).strip()
+    xsi = text(scan, "xsiType")
+    modality = _modality_of(
+        text(scan, "modality"), xsi, session.get("xsiType"), session.get("modality")
+    )
     field = text(scan, "fieldStrength") or session.get("fieldStrength")
     return SeriesRecord(
         native_id=f"{study_record.native_id}/scans/{scan_id}",
@@ -171,7 +174,7 @@ def series(
         year=study_record.year,
         access_url=f"{study_record.access_url}/scans/{scan_id}",
         cursor=study_record.cursor,
-        attributes=_attributes(scan),
+        attributes=_attributes(scan, xsi),
         deidentification_profile="xnat",
     )
 
@@ -203,10 +206,6 @@ def screen(value: str | None, labels: tuple[str, ...]) -> str | None:
         if label.lower() in lowered:  # (rare: no pattern compiled otherwise)
             value = re.sub(re.escape(label), REDACTED, value, flags=re.IGNORECASE)
     return value
-
-
-def _modality(stated: str | None, scan_type: str | None, session: Mapping[str, str]) -> str | None:
-    return _modality_of(stated, scan_type, session.get("xsiType"), session.get("modality"))
 
 
 @functools.lru_cache(maxsize=1024)  # (a site has a handful of distinct combinations)
@@ -252,15 +251,15 @@ def _image_type(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip().upper()[:16] for part in value.split("\\") if part.strip())
 
 
-def _attributes(scan: Mapping[str, Any]) -> dict[str, Any]:
+def _attributes(scan: Mapping[str, Any], xsi: str | None) -> dict[str, Any]:
     """XNAT's quality, scan type class and the numeric parameters a record has no column for."""
     found: dict[str, Any] = {}
     if quality := text(scan, "quality"):
         found["quality"] = quality[:32]
-    if xsi := text(scan, "xsiType"):
+    if xsi:
         found["xnat_type"] = xsi[:64]
     for key, name in _PAIR_KEYS:
-        if (value := number(scan.get(key))) is not None:
+        if key in scan and (value := number(scan[key])) is not None:
             found[name] = value
     if orientation := text(scan, "parameters/orientation"):
         found["orientation"] = orientation[:16]
