@@ -42,7 +42,8 @@ class CollectionAccess:
 
 
 def collection_access(conn: Connection, identity: Identity) -> list[CollectionAccess]:
-    """Every live collection with what `identity` may learn from it, in a stable order."""
+    """Every live collection with what `identity` may learn from it, in a stable order: one
+    query, the caller's live grants joined in."""
     query = (
         sa.select(
             col(Collection.id),
@@ -50,16 +51,41 @@ def collection_access(conn: Connection, identity: Identity) -> list[CollectionAc
             col(Collection.visibility),
             col(Site.slug),
             col(Site.name),
+            col(AccessGrant.level),
         )
         .join(Site, col(Site.id) == col(Collection.site_id))
+        .outerjoin(
+            AccessGrant,
+            sa.and_(col(AccessGrant.collection_id) == col(Collection.id), _held(identity)),
+        )
         .where(col(Collection.deleted_at).is_(None))
         .order_by(col(Site.slug), col(Collection.title), col(Collection.id))
     )
-    granted = granted_levels(conn, identity)
-    return [
-        CollectionAccess(i, title, vis, slug, name, access_to(identity, vis, slug, granted.get(i)))
-        for i, title, vis, slug, name in conn.execute(query).all()
-    ]
+    found: dict[uuid.UUID, CollectionAccess] = {}
+    for i, title, vis, slug, name, level in conn.execute(query).all():
+        granted = Access(GrantLevel(level).value) if level is not None else None
+        here = CollectionAccess(i, title, vis, slug, name, access_to(identity, vis, slug, granted))
+        if i not in found or _RANK[here.access] > _RANK[found[i].access]:
+            found[i] = here
+    return list(found.values())
+
+
+def _held(identity: Identity) -> sa.ColumnElement[bool]:
+    """Grants the identity holds now (false for the anonymous, who holds none)."""
+    principals = identity.principals()
+    if not principals:
+        return sa.false()
+    match = sa.or_(
+        *(
+            sa.and_(col(AccessGrant.principal_kind) == kind, col(AccessGrant.principal) == name)
+            for kind, name in principals
+        )
+    )
+    live = sa.or_(col(AccessGrant.expires_at).is_(None), col(AccessGrant.expires_at) > utcnow())
+    return sa.and_(match, live)
+
+
+_RANK = {Access.NONE: 0, Access.COUNTS: 1, Access.RECORDS: 2}
 
 
 def readable_collections(conn: Connection, identity: Identity) -> frozenset[uuid.UUID]:
@@ -69,18 +95,8 @@ def readable_collections(conn: Connection, identity: Identity) -> frozenset[uuid
 
 def granted_levels(conn: Connection, identity: Identity) -> dict[uuid.UUID, Access]:
     """The highest live grant `identity` holds on each collection."""
-    principals = identity.principals()
-    if not principals:
-        return {}
-    match = sa.or_(
-        *(
-            sa.and_(col(AccessGrant.principal_kind) == kind, col(AccessGrant.principal) == name)
-            for kind, name in principals
-        )
-    )
-    live = sa.or_(col(AccessGrant.expires_at).is_(None), col(AccessGrant.expires_at) > utcnow())
     rows = conn.execute(
-        sa.select(col(AccessGrant.collection_id), col(AccessGrant.level)).where(match, live)
+        sa.select(col(AccessGrant.collection_id), col(AccessGrant.level)).where(_held(identity))
     ).all()
     levels: dict[uuid.UUID, Access] = {}
     for collection_id, level in rows:
@@ -152,19 +168,9 @@ class GrantService:
 
     def held_by(self, identity: Identity) -> list[GrantView]:
         """The live grants the caller holds (the `me` query)."""
-        principals = identity.principals()
-        if not principals:
-            return []
-        match = sa.or_(
-            *(
-                sa.and_(col(AccessGrant.principal_kind) == k, col(AccessGrant.principal) == n)
-                for k, n in principals
-            )
-        )
-        live = sa.or_(col(AccessGrant.expires_at).is_(None), col(AccessGrant.expires_at) > utcnow())
         with self.store.session() as session:
             rows = session.exec(
-                select(AccessGrant).where(match, live).order_by(col(AccessGrant.created_at))
+                select(AccessGrant).where(_held(identity)).order_by(col(AccessGrant.created_at))
             ).all()
             return _views(rows)
 

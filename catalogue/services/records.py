@@ -21,10 +21,10 @@ from pydantic import BaseModel
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col, select
 
-from catalogue.access import Identity
-from catalogue.errors import PermissionDeniedError
-from catalogue.models import CodedValue, Collection, ImagingStudy, Series, Sex, Subject, Visibility
-from catalogue.search.suppression import Access, access_of
+from catalogue.access import Access, Identity
+from catalogue.errors import NotFoundError, PermissionDeniedError
+from catalogue.grants import collection_access
+from catalogue.models import CodedValue, ImagingStudy, Series, Sex, Subject
 from catalogue.store import Store
 
 MAX_PAGE = 100
@@ -130,29 +130,34 @@ class RecordReader:
     def __init__(self, store: Store, identity: Identity) -> None:
         self.store = store
         self.identity = identity
-        self._readable: frozenset[uuid.UUID] | None = None
+        self._levels: dict[uuid.UUID, Access] | None = None
+        self._readable: frozenset[uuid.UUID] = frozenset()
         self._lock = threading.Lock()  # loaders ask from several threads at once
 
-    def readable_collections(self) -> frozenset[uuid.UUID]:
-        """Live collections whose records the caller may see (asked once per reader)."""
+    def levels(self) -> dict[uuid.UUID, Access]:
+        """What the caller may learn from each live collection (asked once per reader): its
+        visibility, the site's curators and the caller's grants, as `catalogue.access` rules."""
         with self._lock:
-            if self._readable is None:
-                self._readable = self._ask_readable()
+            if self._levels is None:
+                with self.store.engine.connect() as conn:
+                    self._levels = {c.id: c.access for c in collection_access(conn, self.identity)}
+                self._readable = frozenset(
+                    i for i, level in self._levels.items() if level is Access.RECORDS
+                )
+        return self._levels
+
+    def readable_collections(self) -> frozenset[uuid.UUID]:
+        """Live collections whose records the caller may see."""
+        self.levels()
         return self._readable
 
-    def _ask_readable(self) -> frozenset[uuid.UUID]:
-        query = select(Collection.id, Collection.visibility).where(
-            col(Collection.deleted_at).is_(None)
-        )
-        with self.store.session() as session:
-            rows = session.exec(query).all()
-        return frozenset(
-            i for i, vis in rows if access_of(self.identity, Visibility(vis)) is Access.RECORDS
-        )
-
     def require_records(self, collection_id: uuid.UUID) -> None:
-        """Raise unless the caller may list the collection's records."""
-        if not self.may_read(collection_id):
+        """Raise unless the caller may list the collection's records; a collection the caller
+        may not know of is not found, exactly like one that does not exist."""
+        level = self.levels().get(collection_id, Access.NONE)
+        if level is Access.NONE:
+            raise NotFoundError("no such collection")
+        if level is not Access.RECORDS:
             raise PermissionDeniedError("this collection shares counts only, not its records")
 
     def may_read(self, collection_id: uuid.UUID) -> bool:

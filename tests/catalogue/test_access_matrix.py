@@ -25,6 +25,7 @@ from catalogue.search.embedded import EmbeddedBackend
 from catalogue.search.indexer import Indexer
 from catalogue.search.service import SearchService
 from catalogue.services.overview import OverviewService
+from catalogue.services.records import RecordService
 from catalogue.store import Store
 
 THRESHOLD = 5
@@ -249,3 +250,29 @@ def test_grants_expire_and_lower_nothing(world: World) -> None:
     with world.store.engine.connect() as conn:
         left = conn.execute(sa.text("select count(*) from access_grant")).scalar_one()
     assert left == 2
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_record_reads(world: World, role: str) -> None:
+    """Records and their children only from `R` collections; a hidden collection is not found,
+    exactly as a made-up one; a counts-only one is forbidden (the caller knows it exists)."""
+    identity, table = EXPECTED[role]
+    reader = RecordService(world.store).reader(identity)
+    readable = _with(world, role, "R")
+    for site in world.catalogue.sites:
+        for coll in site.collections:
+            ids = [s.id for s in coll.subjects]
+            found = reader.by_ids("subjects", ids)
+            assert set(found) == (set(ids) if str(coll.id) in readable else set())
+            level = table[(site.slug, coll.visibility)]
+            if level == "R":
+                reader.require_records(coll.id)
+            elif level == "C":
+                with pytest.raises(PermissionDeniedError):
+                    reader.require_records(coll.id)
+            else:
+                with pytest.raises(NotFoundError) as hidden:
+                    reader.require_records(coll.id)
+                with pytest.raises(NotFoundError) as missing:
+                    reader.require_records(uuid.uuid4())
+                assert hidden.value.message == missing.value.message
