@@ -7,7 +7,6 @@ record whose reading reported a failure gets no signature, so it is read (and re
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
@@ -51,14 +50,19 @@ class Naming:
 
     def __init__(self, keys: Pseudonymiser, collection: str, subject_key: str) -> None:
         self.keys, self.collection, self.subject_key = keys, collection, subject_key
+        self._known: dict[tuple[str, str, str | None], str] = {}  # subjects and studies repeat
 
-    @functools.lru_cache(maxsize=65536)  # noqa: B019 (one Naming per run)
     def subject(self, label: str) -> str:
-        key = label if self.subject_key == "label" else f"bids\0{self.collection}\0{label}"
-        return self.keys.pseudonym("subject", key)
+        if (found := self._known.get(("subject", label, None))) is None:
+            key = label if self.subject_key == "label" else f"bids\0{self.collection}\0{label}"
+            found = self._known[("subject", label, None)] = self.keys.pseudonym("subject", key)
+        return found
 
     def study(self, subject: str, session: str | None) -> str:
-        return self.keys.pseudonym("study", f"{subject}\0{session or ''}")
+        if (found := self._known.get(("study", subject, session))) is None:
+            value = f"{subject}\0{session or ''}"
+            found = self._known[("study", subject, session)] = self.keys.pseudonym("study", value)
+        return found
 
     def series(self, relpath: str) -> str:
         return self.keys.pseudonym("series", f"bids\0{self.collection}\0{relpath}")
