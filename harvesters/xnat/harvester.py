@@ -29,6 +29,7 @@ from typing import Literal, Self
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from catalogue.errors import FatalHarvestError, RetriableHarvestError
 from catalogue.models import Visibility
@@ -255,6 +256,9 @@ class _Walk:
 
     def _fetch(self, session: _Session) -> _Session:
         """The scans of a session and, where needed, its document (on a worker thread)."""
+        if mapping.text(session.row, "subject_ID") not in self.subjects:
+            session.error = "its subject is not in the subject listing"
+            return session
         path = f"/data/experiments/{quote(str(session.row['ID']), safe='')}"
         try:
             session.scans = self.client.rows(f"{path}/scans", {}, "scan listing")[0]
@@ -273,19 +277,21 @@ class _Walk:
 
     def _map(self, session: _Session) -> None:
         """The session's study and series records (on a worker thread: reads only)."""
-        known = self.subjects.get(mapping.text(session.row, "subject_ID") or "")
-        if known is None:
-            session.error = "its subject is not in the subject listing"
-            return
-        who, detail = known[1], session.detail.session
-        study = mapping.study(session.row, who, detail, self.url, session.cursor)
+        who = self.subjects[str(mapping.text(session.row, "subject_ID"))][1]
+        detail = session.detail.session
         labels = (*who.labels, *filter(None, [mapping.text(session.row, "label")]))
-        session.records.append(study)
-        for scan in _scans(session):
-            if mapping.text(scan, "ID") is None:
-                session.notes.append("series: a scan without an ID")
-            else:
-                session.records.append(mapping.series(study, scan, detail, labels))
+        try:
+            study = mapping.study(session.row, who, detail, self.url, session.cursor)
+            session.records.append(study)
+            for scan in _scans(session):
+                if mapping.text(scan, "ID") is None:
+                    session.notes.append("series: a scan without an ID")
+                else:
+                    session.records.append(mapping.series(study, scan, detail, labels))
+        except PydanticValidationError as exc:  # its message would quote the value
+            fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+            session.error = f"XNAT sent values that do not fit {', '.join(fields) or 'a record'}"
+            session.records.clear()
 
     def _records(self, session: _Session) -> Iterator[Record]:
         experiment = str(session.row["ID"])

@@ -141,3 +141,20 @@ def test_forbidden_site_listing_is_fatal_and_a_forbidden_project_is_reported(
     server.fault("/data/projects", Fault("status", 403))
     with pytest.raises(FatalHarvestError, match="HTTP 403: check the account's rights"):
         records(harvester(server.url))
+
+
+def test_unusable_rows_are_reported_per_session() -> None:
+    site = recorded_site()
+    rows = site.experiment_rows["NRG_TESTS"]
+    rows.append({**rows[0], "ID": "NRG_E98", "subject_ID": "NOT_LISTED"})
+    rows.append({**rows[0], "ID": "NRG_E99"})
+    site.scan_rows["NRG_E99"] = [{"ID": "9" * 600, "type": "T1", "xsiType": "xnat:mrScanData"}]
+    site.documents["NRG_E99"] = site.documents["NRG_E01"]
+    with XnatServer(site).running() as server:
+        h = harvester(server.url)
+        found = by_id(records(h))
+    reasons = {f.native_id: f.reason for f in h.report.failures}
+    assert "not in the subject listing" in reasons["NRG_E98"]
+    assert "do not fit native_id" in reasons["NRG_E99"] and "999" not in reasons["NRG_E99"]
+    assert "NRG_E99" not in found and "NRG_E01/scans/1" in found
+    assert not [r for r in server.served.requests if "NRG_E98" in r]  # no request wasted
