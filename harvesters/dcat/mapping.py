@@ -4,7 +4,8 @@ DataCite-shaped metadata (the `attributes` of DataCite JSON).
 DCAT-AP says more than DataCite holds; what maps is kept under DataCite's names: titles and
 descriptions with their languages, keywords and themes as subjects, issued/modified as dates,
 publisher, creators and contact points, licences and access rights, versions, identifiers; the
-distributions give `contentUrl`, `formats` and `sizes`.
+distributions give `formats`, `sizes` and their download addresses as related identifiers
+(`HasPart`, type URL), the DataCite 4.5 schema having no field of its own for them.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS
 from rdflib.term import Node
 
 from catalogue.records import DatasetRecord
+from harvesters.datacite_shape import DOI, compact
 
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 DCAT3 = Namespace("http://www.w3.org/ns/dcat#")  # DCAT 3 terms rdflib's closed DCAT lacks
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 DATASET_TYPES = (DCAT.Dataset, DCAT3.DatasetSeries)
-DOI = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
 YEAR = re.compile(r"^(\d{4})")
 
 
@@ -66,7 +67,7 @@ def dataset_record(graph: Graph, node: Node, language: str) -> DatasetRecord:
         description=_preferred(descriptions, language) if descriptions else "",
         identifier=identifier[:512] if identifier else None,
         landing_page=landing[:2048] if landing else None,
-        meta={k: v for k, v in meta.items() if v not in ([], None, "", {})},
+        meta=compact(meta),
     )
 
 
@@ -93,16 +94,19 @@ def _meta(
             {"name": n, "contributorType": "ContactPerson"}
             for n in _agents(graph, node, DCAT.contactPoint)
         ],
-        "publisher": next(iter(_agents(graph, node, DCTERMS.publisher)), None),
-        "publicationYear": year,
+        "publisher": next(({"name": n} for n in _agents(graph, node, DCTERMS.publisher)), None),
+        "publicationYear": str(year) if year is not None else None,
         "dates": [{"date": d, "dateType": "Issued"} for d in issued]
         + [{"date": d, "dateType": "Updated"} for d in modified],
         "subjects": _subjects(graph, node),
         "language": next(iter(_codes(graph, node, DCTERMS.language)), None),
         "version": next(iter(_literals(graph, node, DCAT3.version, OWL.versionInfo)), None),
         "rightsList": _rights(graph, node),
-        "identifiers": [
-            {"identifier": i, "identifierType": "DOI" if DOI.match(i) else "Other"}
+        "alternateIdentifiers": [
+            {
+                "alternateIdentifier": i,
+                "alternateIdentifierType": "DOI" if DOI.match(i) else "Other",
+            }
             for i in _all_identifiers(graph, node)
             if i != identifier
         ],
@@ -111,7 +115,7 @@ def _meta(
     }
 
 
-def _distributions(graph: Graph, node: Node) -> dict[str, list[str]]:
+def _distributions(graph: Graph, node: Node) -> dict[str, Any]:
     urls: list[str] = []
     formats: list[str] = []
     sizes: list[str] = []
@@ -121,7 +125,10 @@ def _distributions(graph: Graph, node: Node) -> dict[str, list[str]]:
         formats += _codes(graph, dist, DCAT.mediaType) + _codes(graph, dist, DCTERMS.format)
         sizes += [f"{size} bytes" for size in _literals(graph, dist, DCAT.byteSize)]
     return {
-        "contentUrl": list(dict.fromkeys(urls)),
+        "relatedIdentifiers": [
+            {"relatedIdentifier": u, "relatedIdentifierType": "URL", "relationType": "HasPart"}
+            for u in dict.fromkeys(urls)
+        ],
         "formats": list(dict.fromkeys(formats)),
         "sizes": sizes,
     }

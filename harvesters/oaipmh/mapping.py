@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harvesters.datacite_shape import compact, doi_of
 from harvesters.safexml import Element, local_name, text_of
 
-DOI = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
 YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
 DATE_TYPES = {
     "Accepted",
@@ -70,12 +70,6 @@ class MappingError(ValueError):
     """The metadata cannot make a dataset record; the message says what is missing."""
 
 
-def doi_of(value: str) -> str | None:
-    """The bare DOI in `doi:10.x/y`, `https://doi.org/10.x/y` or `10.x/y`, else None."""
-    found = DOI.match(value.strip())
-    return found.group(1) if found else None
-
-
 def children(parent: Element | None, name: str) -> list[Element]:
     """Direct children named `name`, whatever their namespace."""
     if parent is None:
@@ -110,23 +104,25 @@ def from_dublin_core(dc: Element) -> dict[str, Any]:
         "dates": [_dc_date(d) for d in _texts(dc, "date")],
         "formats": _texts(dc, "format"),
         "rightsList": [{"rights": r} for r in _texts(dc, "rights")],
-        "identifiers": [{"identifier": i, "identifierType": _id_type(i)} for i in identifiers],
+        "alternateIdentifiers": [
+            {"alternateIdentifier": i, "alternateIdentifierType": _id_type(i)} for i in identifiers
+        ],
     }
     publishers, languages, types = _texts(dc, "publisher"), _texts(dc, "language"), _dc_types(dc)
     if publishers:
-        meta["publisher"] = publishers[0]
+        meta["publisher"] = {"name": publishers[0]}
     if languages:
         meta["language"] = languages[0]
     if types:
         meta["types"] = types
     years = [int(m.group(1)) for d in _texts(dc, "date") if (m := YEAR.search(d))]
     if years:
-        meta["publicationYear"] = min(years)
+        meta["publicationYear"] = str(min(years))
     if dois:
         meta["doi"] = dois[0]
     if urls:
         meta["url"] = urls[0]
-    return {key: value for key, value in meta.items() if value not in ([], None)}
+    return compact(meta)
 
 
 def dc_identifier(dc: Element) -> str | None:
@@ -205,8 +201,8 @@ def from_datacite(resource: Element) -> dict[str, Any]:
             )
             for e in _list(resource, "relatedIdentifiers", "relatedIdentifier")
         ],
-        "identifiers": [
-            _with(e, "identifier", identifierType="alternateIdentifierType")
+        "alternateIdentifiers": [
+            _with(e, "alternateIdentifier", alternateIdentifierType="alternateIdentifierType")
             for e in _list(resource, "alternateIdentifiers", "alternateIdentifier")
         ],
         "sizes": [text_of(e) for e in _list(resource, "sizes", "size") if text_of(e)],
@@ -231,7 +227,7 @@ def from_datacite(resource: Element) -> dict[str, Any]:
         ],
     }
     _scalars(resource, meta)
-    return {key: value for key, value in meta.items() if value not in ([], None, "")}
+    return compact(meta)
 
 
 def datacite_identifier(resource: Element) -> str | None:
@@ -257,8 +253,8 @@ def _scalars(resource: Element, meta: dict[str, Any]) -> None:
     publisher = text_of(child(resource, "publisher"))
     year = text_of(child(resource, "publicationYear"))
     kind = child(resource, "resourceType")
-    meta["publisher"] = publisher or None
-    meta["publicationYear"] = int(year) if year.isdigit() else None
+    meta["publisher"] = {"name": publisher} if publisher else None
+    meta["publicationYear"] = year if len(year) == 4 and year.isdigit() else None
     meta["language"] = text_of(child(resource, "language")) or None
     meta["version"] = text_of(child(resource, "version")) or None
     if kind is not None:

@@ -16,7 +16,7 @@ from catalogue.store import Store
 META = {
     "doi": "10.5072/not-a-real-doi",
     "titles": [{"title": "Brain MRI of 40 volunteers"}],
-    "publisher": "A partner",
+    "publisher": {"name": "A partner"},
 }
 
 

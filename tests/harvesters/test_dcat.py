@@ -52,10 +52,10 @@ def test_rdf_xml_catalogue_with_distributions() -> None:
     one = found["https://data.some.org/catalog/datasets/1"]
     assert one.title == "Example dataset 1" and "Θεσσαλονίκη" in one.description
     assert one.identifier == "https://data.some.org/catalog/datasets/1"
-    assert one.meta["publisher"] == "Publishing Organization for dataset 1"
-    assert one.meta["publicationYear"] == 2013
+    assert one.meta["publisher"] == {"name": "Publishing Organization for dataset 1"}
+    assert one.meta["publicationYear"] == "2013"
     assert {"subject": "pollution"} in one.meta["subjects"]
-    assert set(one.meta["contentUrl"]) == {
+    assert {r["relatedIdentifier"] for r in one.meta["relatedIdentifiers"]} == {
         "https://data.some.org/the/actual/catalog/datasets/1/resources/1.csv",
         "https://data.some.org/the/actual/catalog/datasets/1/resources/2.pdf",
         "https://data.some.org/the/actual/catalog/link/to/an/api",
@@ -96,17 +96,15 @@ def test_json_ld_with_a_shipped_context_equals_the_turtle() -> None:
     assert from_json == from_turtle
     (record,) = from_json.values()
     assert record.title == "Bee population"
-    assert record.meta["publisher"] == "https://agencies.gov.gr/id/GreekEnvironmentAgency"
+    assert record.meta["publisher"] == {"name": "https://agencies.gov.gr/id/GreekEnvironmentAgency"}
 
 
 def test_json_ld_with_inline_contexts() -> None:
     with serving(one_document(CKAN / "catalog_pod.jsonld")) as server:
         (record,) = harvest(harvester(f"{server.url}/catalog")).values()
     assert record.title == "U.S. Widget Manufacturing Statistics"
-    assert (
-        "https://data.agency.gov/datasets/widgets-statistics/widgets.csv"
-        in (record.meta["contentUrl"])
-    )
+    downloads = {r["relatedIdentifier"] for r in record.meta["relatedIdentifiers"]}
+    assert "https://data.agency.gov/datasets/widgets-statistics/widgets.csv" in downloads
 
 
 def test_format_from_configuration_when_the_server_does_not_say() -> None:
