@@ -266,6 +266,22 @@ def test_removed_and_added_files_and_subjects(dataset: Path) -> None:
     assert (new.native_id, new.sex) == (subject_id("NEW01"), Sex.UNKNOWN)
 
 
+def test_participants_without_images_come_and_go_with_their_rows(dataset: Path) -> None:
+    table = dataset / "participants.tsv"
+    original = table.read_text()
+    table.write_text(original + "sub-NOSCAN1\t51\tF\tpat\tn/a\tR\n")
+    first = harvest(dataset)
+    assert subject_id("NOSCAN1") in {s.native_id for s in first.of(SubjectRecord)}
+    unchanged = harvest(dataset, first.cursor)
+    assert ("subject", subject_id("NOSCAN1")) in unchanged.seen
+    table.write_text(original)
+    touch(table)
+    gone = harvest(dataset, unchanged.cursor)
+    accounted = {(r.kind, r.native_id) for r in gone.records} | gone.seen
+    assert ("subject", subject_id("NOSCAN1")) not in accounted
+    assert len([k for k, _ in accounted if k == "subject"]) == 3
+
+
 def test_changed_settings_read_everything_again(dataset: Path) -> None:
     first = harvest(dataset)
     again = harvest(dataset, first.cursor, group_columns=["diagnosis"])
