@@ -3,6 +3,7 @@ deleted header deletes one, a listing broken part-way keeps what it stored and i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,10 @@ from sqlmodel import col, select
 
 from catalogue.errors import RetriableHarvestError
 from catalogue.models import Dataset, HarvestRun, RunStatus, Source
+from catalogue.search.backend import EVERYTHING, SearchRequest
+from catalogue.search.embedded import EmbeddedBackend
+from catalogue.search.indexer import Indexer
+from catalogue.search.query import validate_query
 from catalogue.services.ingest import IngestService
 from catalogue.sources import SourceSpec
 from catalogue.store import Store
@@ -104,3 +109,28 @@ def test_a_listing_broken_part_way_keeps_its_bookmark(store: Store) -> None:
         again = runner.run(_spec(server.url))
     assert again.status is RunStatus.SUCCEEDED and len(_live(store)) == 3
     assert _bookmark(store) == RESPONSE_DATE
+
+
+def _found(backend: EmbeddedBackend, text: str) -> int:
+    query = validate_query({"kind": "datasets", "text": text, "size": 100})
+    request = SearchRequest(
+        query.kind, query.text, query.filter, EVERYTHING, tuple(query.effective_sort()), 100
+    )
+    return len(backend.search(request).hits)
+
+
+def test_partner_datasets_are_found_in_search_until_deleted(store: Store, tmp_path: Path) -> None:
+    runner, repository = _runner(store), _repository()
+    backend = EmbeddedBackend(tmp_path / "search")
+    indexer = Indexer(store, backend)
+    with serving(repository) as server:
+        runner.run(_spec(server.url))
+        indexer.drain()
+        assert _found(backend, "example dataset") == 3
+        repository.pages["oai_datacite"] = [
+            [deleted_record("doi:10.5072/example-2", "2024-06-01T00:00:00Z")]
+        ]
+        repository.response_date = "2024-06-03T00:00:00Z"
+        runner.run(_spec(server.url))
+    indexer.drain()
+    assert _found(backend, "example dataset") == 2
