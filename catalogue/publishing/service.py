@@ -38,6 +38,7 @@ from catalogue.publishing import manifest as mf
 from catalogue.publishing.doi_sync import DoiSync, queue
 from catalogue.publishing.members import (
     Selection,
+    SeriesRow,
     resolve_selection,
     series_rows,
     subjects_of_query,
@@ -378,10 +379,8 @@ class DatasetService:
             dataset = self._readable(session, identity, dataset_id)
             chosen = self._version(session, identity, dataset, version)
             members = Selection(series=frozenset(chosen.members))
-            rows = [
-                r for r in series_rows(session, members, live_only=False)
-                if access_to(identity, r.visibility, r.site) is Access.RECORDS
-            ]  # fmt: skip
+            allowed = _record_access(identity)
+            rows = [r for r in series_rows(session, members, live_only=False) if allowed(r)]
             header = {"dataset": dataset.iri, "doi": chosen.doi, "version": chosen.version}
         return mf.render(mf.manifest_rows(rows), header, fmt)
 
@@ -422,6 +421,19 @@ class DatasetService:
         if not versions:
             raise NotFoundError(f"dataset {dataset.slug!r} has no version {wanted or ''}".strip())
         return versions[-1]
+
+
+def _record_access(identity: Identity) -> Callable[[SeriesRow], bool]:
+    """May `identity` see this row's record? Decided once per visibility and site."""
+    decided: dict[tuple[Visibility, str], bool] = {}
+
+    def allowed(row: SeriesRow) -> bool:
+        key = (row.visibility, row.site)
+        if key not in decided:
+            decided[key] = access_to(identity, row.visibility, row.site) is Access.RECORDS
+        return decided[key]
+
+    return allowed
 
 
 def _parse_spec(spec: DatasetSpec | Mapping[str, Any]) -> DatasetSpec:
