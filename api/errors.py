@@ -87,7 +87,9 @@ def install(app: FastAPI) -> None:
 async def _catalogue_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.CatalogueError)
     details = [{"location": d.location, "message": d.message} for d in exc.details]
-    return JSONResponse(error_body(exc.code, exc.message, details), status_code=status_of(exc))
+    status = status_of(exc)
+    challenge = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(exc.code, exc.message, details), status, headers=challenge)
 
 
 async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:

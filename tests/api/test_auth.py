@@ -217,3 +217,9 @@ def test_only_admins_manage_keys_and_scopes_are_checked(store: Store) -> None:
     with pytest.raises(ValidationError) as raised:
         keys.create(ADMIN, "platform-x", ["write:everything"], days=365)
     assert {d.location for d in raised.value.details} == {"scopes", "days"}
+
+
+async def test_a_refused_credential_carries_the_bearer_challenge(token_settings: Settings) -> None:
+    response = await _me(whoami_app(token_settings), {"Authorization": "Bearer nope"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
