@@ -52,13 +52,21 @@ def fair_router(settings: Settings, store: Store) -> APIRouter:
         view = await run_in_threadpool(_view, kind, entity_id)
         return await run_in_threadpool(represent, view, wanted)
 
-    @router.get("/id/dataset/{dataset_id}", summary="A dataset (all versions), negotiated")
+    @router.api_route(
+        "/id/dataset/{dataset_id}",
+        methods=["GET", "HEAD"],
+        summary="A dataset (all versions), negotiated",
+    )
     async def get_dataset(
         request: Request, dataset_id: uuid.UUID, format: str | None = None
     ) -> Response:
         return await resolve(request, "dataset", dataset_id, format)
 
-    @router.get("/id/dataset_version/{version_id}", summary="One dataset version, negotiated")
+    @router.api_route(
+        "/id/dataset_version/{version_id}",
+        methods=["GET", "HEAD"],
+        summary="One dataset version, negotiated",
+    )
     async def get_version(
         request: Request, version_id: uuid.UUID, format: str | None = None
     ) -> Response:

@@ -66,6 +66,8 @@ async def test_landing_page_is_html_with_jsonld_and_signposting(
         if rel == "describedby":
             assert (await client.get(url)).status_code == 200
     assert response.headers["vary"] == "Accept"
+    head = await client.head(dataset.iri or "")  # link checkers and resolvers ask HEAD
+    assert head.status_code == 200 and head.headers["link"] == response.headers["link"]
 
 
 async def test_every_machine_representation_validates(
