@@ -17,17 +17,17 @@ from harvesters.safexml import Element, UnsafeXmlError, local_name, parse
 XNAT = "{http://nrg.wustl.edu/xnat}"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 MAX_BYTES = 16 * 1024 * 1024
-# Scan fields kept, by their XNAT path (as in XNAT's DICOM extraction and search columns).
-_SCAN_TEXT = (
-    "quality",
-    "series_description",
-    "frames",
-    "fieldStrength",
-    "modality",
-    "bodyPartExamined",
-)
-_PARAMETERS = ("tr", "te", "ti", "flip", "imageType", "sequence", "scanSequence", "orientation")
-_PAIRS = ("voxelRes", "fov")
+# Scan fields kept: element tag -> XNAT path (as in XNAT's DICOM extraction and search columns).
+_SCAN_TEXT = {
+    f"{XNAT}{name}": name
+    for name in ("quality", "series_description", "frames", "fieldStrength", "modality")
+} | {f"{XNAT}bodyPartExamined": "bodyPartExamined"}
+_PARAMETERS = {
+    f"{XNAT}{name}": f"parameters/{name}"
+    for name in ("tr", "te", "ti", "flip", "imageType", "sequence", "scanSequence", "orientation")
+}
+_PAIRS = {f"{XNAT}{name}": f"parameters/{name}/" for name in ("voxelRes", "fov")}
+_SCANNER, _PARAMETERS_TAG = f"{XNAT}scanner", f"{XNAT}parameters"
 
 
 class BadDocument(SkippableHarvestError):
@@ -65,38 +65,47 @@ def _session_fields(root: Element) -> dict[str, str]:
     for name in ("date", "fieldStrength"):
         _put(found, name, root.findtext(f"{XNAT}{name}"))
     _put(found, "modality", root.get("modality"))
-    _scanner(root, found)
+    scanner = root.find(_SCANNER)
+    if scanner is not None:
+        _scanner_of(scanner, found)
     return found
 
 
 def _scan_fields(scan: Element) -> dict[str, str]:
+    """One pass over the scan's children (a document has hundreds of scans' worth of them)."""
     found: dict[str, str] = {}
     _put(found, "type", scan.get("type"))
     _put(found, "xsiType", scan.get(XSI_TYPE))
-    for name in _SCAN_TEXT:
-        _put(found, name, scan.findtext(f"{XNAT}{name}"))
-    _scanner(scan, found)
-    parameters = scan.find(f"{XNAT}parameters")
-    if parameters is not None:
-        for name in _PARAMETERS:
-            _put(found, f"parameters/{name}", parameters.findtext(f"{XNAT}{name}"))
-        for name in _PAIRS:
-            pair = parameters.find(f"{XNAT}{name}")
-            for axis in ("x", "y", "z"):
-                _put(found, f"parameters/{name}/{axis}", None if pair is None else pair.get(axis))
+    for child in scan:
+        tag = child.tag
+        if tag in _SCAN_TEXT:
+            _put(found, _SCAN_TEXT[tag], child.text)
+        elif tag == _SCANNER:
+            _scanner_of(child, found)
+        elif tag == _PARAMETERS_TAG:
+            _parameters(child, found)
     return found
 
 
-def _scanner(element: Element, found: dict[str, str]) -> None:
-    scanner = element.find(f"{XNAT}scanner")
-    if scanner is not None:  # the text is the station name: not kept
-        _put(found, "scanner/manufacturer", scanner.get("manufacturer"))
-        _put(found, "scanner/model", scanner.get("model"))
+def _parameters(parameters: Element, found: dict[str, str]) -> None:
+    for child in parameters:
+        tag = child.tag
+        if tag in _PARAMETERS:
+            _put(found, _PARAMETERS[tag], child.text)
+        elif tag in _PAIRS:
+            for axis in ("x", "y", "z"):
+                _put(found, _PAIRS[tag] + axis, child.get(axis))
+
+
+def _scanner_of(scanner: Element, found: dict[str, str]) -> None:
+    # the text is the station name: not kept
+    _put(found, "scanner/manufacturer", scanner.get("manufacturer"))
+    _put(found, "scanner/model", scanner.get("model"))
 
 
 def _put(found: dict[str, str], name: str, value: str | None) -> None:
-    if value is not None and value.strip():
-        found[name] = value.strip()
+    if value is not None and (value := value.strip()):
+        found[name] = value
 
 
 def _local_type(root: Element) -> str:
