@@ -13,6 +13,7 @@ scans per second; the target ratio is >= 0.8. Each line also gives the client's 
 
     .venv/bin/python bench/xnat_harvest.py --scale 0.1   # 20 projects, 2,000 sessions
     .venv/bin/python bench/xnat_harvest.py               # full size
+    .venv/bin/python bench/xnat_harvest.py --scale 0.1 --detail both   # and with XML
 
 Then peak memory (max RSS) of a harvest of the first half of the projects and of all of them,
 each in a fresh process: what grows is the session list the walk sorts (~1 KB a session).
@@ -154,9 +155,9 @@ def peak_rss_mib(url: str, detail: str, concurrency: int, projects: int) -> tupl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full site")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4, help="the harvester's setting")
-    parser.add_argument("--detail", choices=["listing", "xml", "both"], default="both")
+    parser.add_argument("--detail", choices=["listing", "xml", "both"], default="listing")
     args = parser.parse_args()
     projects = max(1, round(200 * args.scale))
     sessions, scans = round(20_000 * args.scale), round(200_000 * args.scale)
@@ -179,7 +180,7 @@ def main() -> None:
             setup = f"scan_detail={detail}, concurrency={args.concurrency}"
             report(ours, theirs, setup)
         for share in (max(1, projects // 2), projects):
-            before, after = peak_rss_mib(url, "xml", args.concurrency, share)
+            before, after = peak_rss_mib(url, detail, args.concurrency, share)
             print(f"peak RSS, {share} projects: {after:.0f} MiB ({before:.0f} MiB after imports)")
     finally:
         server.terminate()
