@@ -10,7 +10,13 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -184,6 +190,8 @@ def build_schema(limits_: Limits | None = None) -> strawberry.Schema:
     extensions: list[Any] = [
         ErrorCodes,
         lambda: MaxTokensLimiter(limits.MAX_TOKENS),
+        lambda: ParserCache(maxsize=256),  # clients send the same few documents over and over
+        lambda: ValidationCache(maxsize=256),  # before the cost check, which may overrule it
         lambda: MaxAliasesLimiter(limits.MAX_ALIASES),
         *limits.depth_and_cost(chosen.max_depth, chosen.max_cost),
     ]
