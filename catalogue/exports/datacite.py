@@ -45,6 +45,8 @@ def to_datacite_json(view: DatasetView) -> dict[str, Any]:
         out["descriptions"] = [{"description": view.description, "descriptionType": "Abstract"}]
     if view.version:
         out["version"] = view.version
+    if view.published_at and not out.get("dates"):
+        out["dates"] = [{"date": view.published_at.date().isoformat(), "dateType": "Issued"}]
     related = [r for r in meta.get("relatedIdentifiers") or [] if not _is_version_link(r)]
     out["relatedIdentifiers"] = related + _version_links(view)
     if not out["relatedIdentifiers"]:
