@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from api.cli_access import keys_app, tokens_app
+from api.cli_access import grants_app, keys_app, tokens_app
 from api.cli_datasets import datasets_app
 from api.cli_ontology import curation_app, ontology_app, terms
 from catalogue import __version__
@@ -57,6 +57,7 @@ sources_app = typer.Typer(help="List and check the configured sources.", no_args
 app.add_typer(sources_app, name="sources")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(grants_app, name="grants")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(curation_app, name="curation")
 app.add_typer(ontology_app, name="ontology")

@@ -1,9 +1,11 @@
-"""`catalogue keys create|list|revoke` and `catalogue tokens revoke`: run by the node's operator,
-who acts as an admin (the command line has the store's credentials anyway)."""
+"""`catalogue keys create|list|revoke`, `catalogue tokens revoke` and `catalogue grants
+add|list|revoke`: run by the node's operator, who acts as an admin (the command line has the
+store's credentials anyway)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -12,7 +14,9 @@ from rich.table import Table
 
 from catalogue.access import ClientScope, Identity, Role
 from catalogue.apikeys import ApiKeyService, ApiKeyView
-from catalogue.models import utcnow
+from catalogue.errors import ErrorDetail, ValidationError
+from catalogue.grants import GrantService
+from catalogue.models import GrantLevel, PrincipalKind, utcnow
 from catalogue.revocations import TokenRevocations
 from catalogue.settings import Settings, load_settings
 from catalogue.store import Store
@@ -101,3 +105,62 @@ def _state(key: ApiKeyView) -> str:
     if key.revoked_at is not None:
         return "revoked"
     return "expired" if key.expires_at <= utcnow() else "active"
+
+
+grants_app = typer.Typer(
+    help="Grants: let a user, group or client see more of one collection.", no_args_is_help=True
+)
+
+
+@grants_app.command("add")
+def grants_add(
+    ctx: typer.Context,
+    collection: Annotated[str, typer.Argument(help="The collection's id.")],
+    to: Annotated[
+        str,
+        typer.Option(help="Who: user:<sub>, group:<name> or client:<name>.", show_default=False),
+    ],
+    level: Annotated[GrantLevel, typer.Option(help="What they may see.")] = GrantLevel.RECORDS,
+    days: Annotated[int | None, typer.Option(help="Days until it lapses (default: never).")] = None,
+) -> None:
+    """Grant (or change) access to a collection."""
+    _, store = _open(ctx)
+    kind, _, name = to.partition(":")
+    if kind not in {k.value for k in PrincipalKind} or not name:
+        raise ValidationError("invalid grant", [ErrorDetail("user:, group: or client:", "--to")])
+    until = utcnow() + timedelta(days=days) if days else None
+    grant = GrantService(store).grant(
+        OPERATOR, _collection_id(collection), (PrincipalKind(kind), name), level, until
+    )
+    console.print(f"granted {grant.level.value} to {to} (grant {grant.id})")
+
+
+@grants_app.command("list")
+def grants_list(
+    ctx: typer.Context, collection: Annotated[str, typer.Argument(help="The collection's id.")]
+) -> None:
+    """The grants on a collection."""
+    _, store = _open(ctx)
+    table = Table("id", "to", "level", "by", "expires")
+    for g in GrantService(store).of_collection(OPERATOR, _collection_id(collection)):
+        expires = _day(g.expires_at) if g.expires_at else "never"
+        to = f"{g.principal_kind.value}:{g.principal}"
+        table.add_row(str(g.id), to, g.level.value, g.granted_by or "", expires)
+    console.print(table)
+
+
+@grants_app.command("revoke")
+def grants_revoke(
+    ctx: typer.Context, grant: Annotated[str, typer.Argument(help="The grant's id.")]
+) -> None:
+    """Take a grant back."""
+    _, store = _open(ctx)
+    GrantService(store).revoke(OPERATOR, _collection_id(grant, "grant"))
+    console.print(f"revoked grant {grant}")
+
+
+def _collection_id(value: str, what: str = "collection") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationError(f"invalid {what} id", [ErrorDetail("not a UUID", what)]) from None

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from api.cli_access import OPERATOR
 from catalogue.apikeys import ApiKeyService
 from catalogue.errors import AuthenticationError
+from catalogue.grants import GrantService
+from catalogue.models import Collection, Source, Visibility
 from catalogue.revocations import TokenRevocations
 from catalogue.store import Store
 from tests.api.test_cli import run
@@ -46,4 +49,33 @@ def test_tokens_revoke(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'var' / 'catalogue.db'}", "http://node.test")
     assert TokenRevocations(store).is_revoked("jti-42")
     assert not TokenRevocations(store).is_revoked("jti-43")
+    store.dispose()
+
+
+def test_grants_add_and_list(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    store = Store(f"sqlite:///{data / 'catalogue.db'}", "http://node.test")
+    store.upgrade()
+    site = store.ensure_site("site-a", "Hospital A")
+    with store.session() as session:
+        source = Source(name="pacs", kind="dicom-folder", site_id=site.id)
+        session.add(source)
+        session.flush()
+        collection = Collection(
+            site_id=site.id,
+            source_id=source.id,
+            native_id="p1",
+            title="Stroke",
+            visibility=Visibility.PRIVATE,
+        )
+        session.add(collection)
+    added = run(
+        "--data-dir", str(data), "grants", "add", str(collection.id),
+        "--to", "group:neuro", "--level", "counts", "--days", "30",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listed = run("--data-dir", str(data), "grants", "list", str(collection.id))
+    assert "group:neuro" in listed.stdout and "counts" in listed.stdout
+    (grant,) = GrantService(store).of_collection(OPERATOR, collection.id)
+    assert grant.expires_at is not None and grant.granted_by == "operator"
     store.dispose()
