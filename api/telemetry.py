@@ -67,11 +67,12 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(settings: Settings) -> None:
-    """JSON lines on stderr when `log_json` is set; the level always."""
-    root = logging.getLogger()
-    root.setLevel(settings.log_level)
+    """JSON lines on stderr, at the configured level, when `log_json` is set (otherwise the
+    process's own logging setup, e.g. uvicorn's, stays as it is)."""
     if not settings.log_json:
         return
+    root = logging.getLogger()
+    root.setLevel(settings.log_level)
     for handler in list(root.handlers):
         if getattr(handler, "_catalogue_json", False):
             root.removeHandler(handler)
