@@ -140,12 +140,13 @@ def harvest(root: Path, since: Any = None) -> tuple[float, Any, int]:
     context = HarvestContext(source="bench", site="bench", pseudonym_secret=SecretStr(SECRET))
     harvester = BidsHarvester(config, context)
     start = time.perf_counter()
-    items = list(harvester.iter_records(since))
+    count, last = 0, None
+    for item in harvester.iter_records(since):  # as the runner does: records are not kept
+        count, last = count + 1, item
     elapsed = time.perf_counter() - start
     assert not harvester.report.failures, harvester.report.failures[:3]
-    last = items[-1]
     assert isinstance(last, Checkpoint)
-    return elapsed, last.cursor, len(items)
+    return elapsed, last.cursor, count
 
 
 PYBIDS = """
@@ -167,12 +168,47 @@ def pybids(python: str, root: Path) -> float:
     return float(out.stdout.split()[0])
 
 
+def probe(root: str) -> None:
+    """In a fresh process: peak RSS (KiB) after the imports, then after one harvest."""
+    before = _peak_kib()
+    harvest(Path(root))
+    print(before, _peak_kib())
+
+
+def _peak_kib() -> int:
+    """VmHWM: unlike ru_maxrss, it starts afresh at exec (a child would inherit our peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status (not Linux?)")
+
+
+def memory(subjects: int) -> None:
+    """Peak memory of a harvest of N and 2N subjects, each in a fresh process."""
+    print("(e) peak RSS of one harvest, each in a fresh process (imports: the first figure)")
+    for n in (subjects, 2 * subjects):
+        root = generate(n)
+        out = subprocess.run(
+            [sys.executable, __file__, "--probe", str(root)],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        imports, peak = (int(v) / 1024 for v in out)
+        images = n * 2 * len(PROTOCOLS)
+        grown = (peak - imports) * 1024 / images
+        print(f"    {n:6d} subjects, {images:6d} images: {imports:6.1f} MiB -> {peak:6.1f} MiB"
+              f" ({grown:.1f} KiB an image)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pybids-python", help="an interpreter that has pybids installed")
+    parser.add_argument("--probe", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.probe is not None:
+        probe(args.probe)
+        return
     root = generate(args.subjects)
     warm(root)
     times: dict[str, list[float]] = {"base": [], "harvest": [], "again": [], "pybids": []}
@@ -186,6 +222,7 @@ def main() -> None:
         if args.pybids_python:
             times["pybids"].append(pybids(args.pybids_python, root))
     report(args.subjects, sidecars, items, {k: v for k, v in times.items() if v})
+    memory(args.subjects)
 
 
 def report(subjects: int, sidecars: int, items: int, times: dict[str, list[float]]) -> None:

@@ -26,7 +26,7 @@ from catalogue.records import (
 )
 from harvesters.base import Report
 from harvesters.bids import _sidecar, _tables
-from harvesters.bids._layout import DataFile, Dataset
+from harvesters.bids._layout import DataFile, Dataset, Sidecar
 from harvesters.bids._nifti import NiftiError, header_fields
 from harvesters.dicom.deid import screen_text
 from harvesters.pseudonyms import Pseudonymiser
@@ -315,12 +315,7 @@ class BidsRun:
     def _merged(self, f: DataFile, series: str) -> dict[str, Any] | None:
         loaded: list[dict[str, Any]] = []
         for s in f.sidecars:
-            if s.relpath not in self._sidecars:
-                try:
-                    self._sidecars[s.relpath] = _sidecar.load(os.path.join(self.root, s.relpath))
-                except _sidecar.SidecarError as exc:
-                    self._sidecars[s.relpath] = str(exc)
-            value = self._sidecars[s.relpath]
+            value = self._sidecar(s, shared=s.depth < 3 or s.name.entities != f.name.entities)
             if isinstance(value, str):
                 self.report.failure(
                     f"series:{series}", f"its sidecar file:{self.naming.file(s.relpath)} {value}"
@@ -328,6 +323,20 @@ class BidsRun:
                 return None
             loaded.append(value)
         return _sidecar.merge(loaded)
+
+    def _sidecar(self, s: Sidecar, *, shared: bool) -> dict[str, Any] | str:
+        """A sidecar's values, or why it cannot be used. Only sidecars that several images
+        inherit are kept: an image's own sidecar is read once, and keeping every one would hold
+        the whole dataset's sidecars in memory."""
+        value = self._sidecars.get(s.relpath)
+        if value is None:
+            try:
+                value = _sidecar.load(os.path.join(self.root, s.relpath))
+            except _sidecar.SidecarError as exc:
+                value = str(exc)
+            if shared:
+                self._sidecars[s.relpath] = value
+        return value
 
     def _with_header(self, fields: dict[str, Any], f: DataFile, series: str) -> dict[str, Any]:
         try:
