@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.ratelimit import TokenBuckets
-from api.telemetry import JsonFormatter
+from api.telemetry import JsonFormatter, setup_logging
 from catalogue.access import ANONYMOUS
 from catalogue.models import HarvestRun, OutboxEntry, OutboxOp, RunStatus, Source
 from catalogue.settings import Settings
@@ -221,3 +221,20 @@ def test_token_buckets_refill_at_the_rate() -> None:
     now[0] = 1.0
     assert buckets.take("a") is None
     assert buckets.take("a") is not None
+
+
+def test_json_logging_switches_on_from_settings(settings: Settings) -> None:
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        setup_logging(settings)
+        assert root.handlers == before
+        setup_logging(settings.model_copy(update={"log_json": True, "log_level": "WARNING"}))
+        setup_logging(settings.model_copy(update={"log_json": True, "log_level": "WARNING"}))
+        added = [h for h in root.handlers if h not in before]
+        assert len(added) == 1 and isinstance(added[0].formatter, JsonFormatter)
+        assert root.level == logging.WARNING
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
+        root.setLevel(level)
