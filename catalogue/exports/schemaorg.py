@@ -27,7 +27,11 @@ def to_schemaorg(view: DatasetView) -> dict[str, Any]:
         "identifier": _identifiers(view),
         "creator": [_agent(c) for c in meta["creators"]],
         "publisher": {"@type": "Organization", "name": meta["publisher"]["name"]},
-        "datePublished": str(meta["publicationYear"]),
+        "datePublished": (
+            view.published_at.date().isoformat()
+            if view.published_at
+            else str(meta["publicationYear"])
+        ),
         "dateModified": view.modified.date().isoformat(),
         "isAccessibleForFree": True,
     }
