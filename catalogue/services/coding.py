@@ -66,11 +66,13 @@ class CodingService:
             if value and value.strip()
         ]
         text = _series_text(record)
+        declared = _declared_sequence_type(record)
+        context = _series_context(record)
+        if (declared or text) and (record.modality or "").strip().upper() in _MR:
+            sequence = self.map("sequence_type", declared or text or "", **context)
+            out.append(coded_value("series", series_id, sequence))
         if text is None:
             return out
-        context = _series_context(record)
-        if (record.modality or "").strip().upper() in _MR:
-            out.append(coded_value("series", series_id, self.map("sequence_type", text, **context)))
         contrast = self.map("contrast", text, **context)
         if contrast.mapped:  # absence says nothing: most series never name a phase
             out.append(coded_value("series", series_id, contrast))
@@ -111,6 +113,13 @@ def _series_text(record: SeriesRecord) -> str | None:
         if text and text.strip():
             return text
     return None
+
+
+def _declared_sequence_type(record: SeriesRecord) -> str | None:
+    """A sequence type the source states rather than implies (a BIDS suffix: `T1w`, `bold`):
+    mapped as a code instead of classified from the description."""
+    declared = record.attributes.get("sequence_type")
+    return declared if isinstance(declared, str) and declared.strip() else None
 
 
 def _series_context(record: SeriesRecord) -> dict[str, Any]:
