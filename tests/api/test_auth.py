@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,40 @@ async def test_a_refused_credential_carries_the_bearer_challenge(token_settings:
     response = await _me(whoami_app(token_settings), {"Authorization": "Bearer nope"})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_a_jwks_url_is_fetched_and_an_unreachable_one_refuses(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    private = rsa.generate_private_key(65537, 2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    document = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig"}]}).encode()
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    claims = {"sub": "ada", "iat": int(time.time()), "exp": int(time.time()) + 60}
+    signed = jwt.encode(claims, private, "RS256", headers={"kid": "k1"})
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        app = keyed_app(settings.model_copy(update={"auth_jwks_url": url}), store)
+        response = await _me(app, {"Authorization": f"Bearer {signed}"})
+        assert response.status_code == 200 and response.json()["subject"] == "ada"
+    finally:
+        server.shutdown()
+        server.server_close()
+    closed = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    app = keyed_app(settings.model_copy(update={"auth_jwks_url": closed}), store)
+    response = await _me(app, {"Authorization": f"Bearer {signed}"})
+    assert response.status_code == 401
+    assert "keys cannot be fetched" in response.json()["error"]["message"]
