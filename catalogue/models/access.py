@@ -79,4 +79,3 @@ class AuditEntry(SQLModel, table=True):
     query: str  # canonical JSON of what was asked
     collections: str  # JSON list of the non-public collection ids the answer drew on
     result_size: int
-
