@@ -97,6 +97,9 @@ class Runner:
             with tracer.start_as_current_span("harvest.walk", attributes={"source": spec.name}):
                 self._walk(harvester, handle, since, walk, report, progress)
         except HarvestError as exc:
+            # Records received before the source failed are kept (the bookmark stays, so the
+            # next run asks for them again: at least once).
+            self._flush(handle, walk, report)
             self._close(handle, walk, report, RunStatus.FAILED, complete=False, note=exc.message)
             raise
         except Exception as exc:

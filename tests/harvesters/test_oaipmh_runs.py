@@ -102,6 +102,7 @@ def test_a_listing_broken_part_way_keeps_its_bookmark(store: Store) -> None:
     with serving(repository, failing) as server, pytest.raises(RetriableHarvestError, match="500"):
         runner.run(_spec(server.url))
     assert _bookmark(store) is None
+    assert set(_live(store)) == {"doi:10.5072/example-1", "doi:10.5072/example-2"}  # page 1
     with store.session() as session:
         run = session.exec(select(HarvestRun)).one()
         assert run.status is RunStatus.FAILED and "HTTP 500" in run.errors[-1]["reason"]
