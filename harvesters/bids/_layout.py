@@ -214,6 +214,8 @@ class _Walk:
                 self._session(f"{relpath}/{name}", label, name[4:], inherited)
             elif is_dir:
                 self._datatype(f"{relpath}/{name}", label, None, inherited)
+            else:
+                self._stray(f"{relpath}/{name}")
         if not sessions:
             self.dataset.studies.add((label, None))
 
@@ -227,6 +229,13 @@ class _Walk:
         for name, is_dir, _info in entries:
             if is_dir:
                 self._datatype(f"{relpath}/{name}", subject, label, inherited)
+            else:
+                self._stray(f"{relpath}/{name}")
+
+    def _stray(self, relpath: str) -> None:
+        """An image beside the datatype folders, where the specification puts none."""
+        if self.number == 0 and relpath.endswith(NIFTI):
+            self.on_error(relpath, "image is not in a datatype folder")
 
     def _datatype(
         self, relpath: str, subject: str, session: str | None, above: list[Sidecar]

@@ -359,16 +359,18 @@ def test_files_outside_the_naming_rules_are_reported(dataset: Path) -> None:
     ):
         write_nifti(anat / name)
     write_nifti(dataset / "sub-BJONES" / "scans" / "sub-BJONES_T1w.nii.gz")
+    write_nifti(dataset / "sub-BJONES" / "sub-BJONES_T2w.nii.gz")  # not in a datatype folder
     (anat / "notes.txt").write_text("not a BIDS file, not an image: ignored")
     run = harvest(dataset)
-    assert len(run.failures) == 7
+    assert len(run.failures) == 8
     assert all(f.native_id.startswith("file:") for f in run.failures)
     assert sum("naming rules" in r for r in run.reasons()) == 6
     assert "folder is not a BIDS datatype" in run.reasons()
+    assert "image is not in a datatype folder" in run.reasons()
     assert len(run.of(SeriesRecord)) == 21
     located = make(dataset).locate(f.native_id for f in run.failures)
     assert sorted(located.values())[0] == "sub-BJONES/anat/T1.nii.gz"
-    assert len(located) == 7
+    assert len(located) == 8
 
 
 def test_a_broken_nifti_is_reported_and_its_sidecar_values_kept(dataset: Path) -> None:
