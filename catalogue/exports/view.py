@@ -185,7 +185,7 @@ def load_view(session: Session, node: Node, kind: str, entity_id: uuid.UUID) -> 
         version = session.get(DatasetVersion, entity_id)
         if version is not None:
             view = version_view(session, node, version)
-    if view is None or not (view.deleted or view.state in RESOLVABLE):
+    if view is None or view.state not in RESOLVABLE:  # a DOI that never resolved stays dark
         raise NotFoundError(f"no published {kind.replace('_', ' ')} {entity_id}")
     return view
 

@@ -16,7 +16,17 @@ from sqlmodel import Session
 from catalogue.exports.oaipmh import assign_sets
 from catalogue.exports.schemaorg import to_schemaorg
 from catalogue.exports.view import Node, dataset_view
-from catalogue.models import Collection, Dataset, DatasetVersion, DoiState, Site, Source, Subject
+from catalogue.models import (
+    Collection,
+    Dataset,
+    DatasetVersion,
+    DoiState,
+    Site,
+    Source,
+    Subject,
+    utcnow,
+)
+from catalogue.models.publishing import DatasetCuration
 from catalogue.store import Store
 from tests.exports.conftest import (
     KERNEL_45_XSD,
@@ -103,6 +113,12 @@ async def test_unacceptable_and_unpublished(client: httpx.AsyncClient, store: St
         draft = Dataset(slug="draft", title="Draft", state=DoiState.DRAFT)
         session.add(draft)
     assert (await client.get(draft.iri or "")).status_code == 404
+    with store.session() as session:  # withdrawn before its DOI was ever public
+        reserved = Dataset(slug="reserved", title="Reserved", state=DoiState.RESERVED)
+        session.add(reserved)
+        session.flush()
+        session.add(DatasetCuration(dataset_id=reserved.id, tombstoned_at=utcnow()))
+    assert (await client.get(reserved.iri or "")).status_code == 404
     missing = await client.get("/id/dataset/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
