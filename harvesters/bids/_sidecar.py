@@ -16,10 +16,13 @@ from typing import Any
 
 from harvesters.dicom.deid import TOKEN, screen_text
 
-#: Sidecar key → (series field, scale). Numbers only.
+#: Sidecar key → (series field, scale). Numbers only; the first key found fills a field (ASL
+#: and quantitative sequences give RepetitionTimePreparation / RepetitionTimeExcitation instead).
 NUMBERS: Mapping[str, tuple[str, float]] = {
     "MagneticFieldStrength": ("field_strength_t", 1.0),
     "RepetitionTime": ("repetition_time_ms", 1000.0),
+    "RepetitionTimePreparation": ("repetition_time_ms", 1000.0),
+    "RepetitionTimeExcitation": ("repetition_time_ms", 1000.0),
     "EchoTime": ("echo_time_ms", 1000.0),
     "InversionTime": ("inversion_time_ms", 1000.0),
     "FlipAngle": ("flip_angle_deg", 1.0),
@@ -94,7 +97,7 @@ def series_fields(merged: Mapping[str, Any], screen: Screen) -> dict[str, Any]:
     """SeriesRecord fields (and `attributes`) from the merged sidecars of one data file."""
     fields: dict[str, Any] = {}
     for key, (name, scale) in NUMBERS.items():
-        if (number := _number(merged.get(key))) is not None:
+        if name not in fields and (number := _number(merged.get(key))) is not None:
             fields[name] = round(number * scale, 6)
     for key, name in TEXTS.items():
         if name not in fields and (text := _text(merged.get(key), screen)) is not None:

@@ -132,10 +132,9 @@ def _session(root: Path, label: str, session: str) -> None:
         write_json(dwi / f"{stem}_dwi.json", _mr("ep2d_diff_mddw_20", 7.0, 0.089))
         perf = folder / "perf"
         write_nifti(perf / f"{stem}_asl.nii.gz", (4, 4, 3, 4), (3.0, 3.0, 4.0, 4.5))
-        write_json(
-            perf / f"{stem}_asl.json",
-            _mr("pcasl", 4.5, 0.012, ArterialSpinLabelingType="PCASL"),
-        )
+        asl = _mr("pcasl", 4.5, 0.012, ArterialSpinLabelingType="PCASL")
+        asl["RepetitionTimePreparation"] = asl.pop("RepetitionTime")  # as BIDS has it for ASL
+        write_json(perf / f"{stem}_asl.json", asl)
 
 
 def _anat(folder: Path, stem: str) -> None:

@@ -154,6 +154,7 @@ def test_nifti_images_become_series_with_their_inherited_sidecars(dataset: Path)
     [pet] = series_by(run, "pet")
     assert (pet.modality, pet.attributes["TracerName"]) == ("PT", "FDG")
     assert {s.modality for s in series_by(run, "dwi") + series_by(run, "asl")} == {"MR"}
+    assert {s.repetition_time_ms for s in series_by(run, "asl")} == {4500.0}
     assert {s.attributes["sequence_type"] for s in run.of(SeriesRecord)} == {
         "T1w", "FLAIR", "bold", "dwi", "asl", "pet", "mask",
     }  # fmt: skip
