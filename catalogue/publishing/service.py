@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalogue.access import Access, Identity, access_to
 from catalogue.errors import (
@@ -25,7 +25,7 @@ from catalogue.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from catalogue.models import Dataset, DatasetVersion, DoiState, Visibility, utcnow
+from catalogue.models import Dataset, DatasetVersion, DoiState, Site, Visibility, utcnow
 from catalogue.models.publishing import (
     CohortSnapshot,
     DatasetCuration,
@@ -140,7 +140,7 @@ class DatasetService:
         )
         dataset.meta = attrs.base(dataset, self.publisher, self.clock().year)
         curation = DatasetCuration(dataset_id=id_)
-        _edit(dataset, curation, patch)
+        _edit(session, dataset, curation, patch)
         session.add(dataset)
         session.flush()
         session.add(curation)
@@ -189,7 +189,7 @@ class DatasetService:
         checked = parse_patch(patch)
         with self.store.session() as session:
             dataset, curation = self._writable(session, dataset_id)
-            _edit(dataset, curation, checked)
+            _edit(session, dataset, curation, checked)
             session.add_all([dataset, curation])
             tasks = []
             if dataset.concept_doi and dataset.state is not DoiState.DRAFT:
@@ -446,7 +446,10 @@ def _parse_spec(spec: DatasetSpec | Mapping[str, Any]) -> DatasetSpec:
         raise ValidationError("invalid dataset", details) from None
 
 
-def _edit(dataset: Dataset, curation: DatasetCuration, patch: MetadataPatch) -> None:
+def _edit(
+    session: Session, dataset: Dataset, curation: DatasetCuration, patch: MetadataPatch
+) -> None:
+    _known_sites(session, patch)
     dataset.meta = apply_patch(dataset.meta, patch)
     if patch.titles:
         dataset.title = patch.titles[0]
@@ -456,6 +459,21 @@ def _edit(dataset: Dataset, curation: DatasetCuration, patch: MetadataPatch) -> 
         curation.access_conditions = [a.model_dump() for a in patch.access_conditions]
     if patch.custom_fields is not None:
         curation.custom_fields = dict(patch.custom_fields)
+
+
+def _known_sites(session: Session, patch: MetadataPatch) -> None:
+    """Access conditions name sites the catalogue knows."""
+    named = {a.site for a in patch.access_conditions or []}
+    if not named:
+        return
+    known = set(session.exec(select(Site.slug).where(col(Site.slug).in_(named))).all())
+    unknown = [
+        ErrorDetail(f"no site {a.site!r}", f"access_conditions[{i}].site")
+        for i, a in enumerate(patch.access_conditions or [])
+        if a.site not in known
+    ]
+    if unknown:
+        raise ValidationError("invalid dataset metadata", unknown)
 
 
 def _require_admin(identity: Identity) -> None:

@@ -89,3 +89,14 @@ def test_only_admins_curate_and_drafts_stay_private(node: Node, service: Dataset
         service.show(ANONYMOUS, created.id)
     with pytest.raises(NotFoundError):
         service.create(ADMIN, {"slug": "ghost", "title": "G", "members": ["http://node.test/x"]})
+
+
+def test_access_conditions_name_known_sites(node: Node, service: DatasetService) -> None:
+    metadata = {"access_conditions": [
+        {"site": "north", "who": "anyone approved", "how": "ask"},
+        {"site": "atlantis", "who": "nobody", "how": "never"},
+    ]}  # fmt: skip
+    query = {"filter": {"op": "term", "field": "site", "value": "north"}}
+    with pytest.raises(ValidationError) as refused:
+        service.create(ADMIN, {"slug": "s", "title": "S", "query": query, "metadata": metadata})
+    assert [d.location for d in refused.value.details] == ["access_conditions[1].site"]
