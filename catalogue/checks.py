@@ -1,4 +1,4 @@
-"""Checks of a node's parts, shared by `/health` and `catalogue doctor`.
+"""Checks of a node's parts, shared by `/ready` (`catalogue.operations`) and `catalogue doctor`.
 
 Each check says what it found and, when it fails, what to do about it.
 """
@@ -157,8 +157,3 @@ def check_sources(settings: Settings, configs: Mapping[str, type[BaseModel]]) ->
         )
     names = ", ".join(s.name for s in specs) or "none"
     return CheckResult(name="sources", ok=True, detail=f"{len(specs)} in {path}: {names}")
-
-
-def health(settings: Settings, store: Store) -> list[CheckResult]:
-    """What `/health` reports: the store and the search engine."""
-    return [check_store(store), check_search(settings)]
