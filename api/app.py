@@ -14,12 +14,14 @@ from api import auth, errors, ops, telemetry
 from api.fair import fair_router
 from api.graphql.context import Services
 from api.graphql.router import graphql_router
-from api.harvesting import harvest_service
+from api.harvesting import harvest_service, live_sites
 from catalogue import __version__
 from catalogue.publishing.factory import dataset_service
 from catalogue.search import Indexer, SearchService, backend_from_settings
+from catalogue.services.changes import ChangeFeed
 from catalogue.services.coding import CodingService, load_ontology
 from catalogue.services.curation import CurationService
+from catalogue.services.federation import FederationService
 from catalogue.services.overview import OverviewService
 from catalogue.services.records import RecordService
 from catalogue.services.terms import TermService
@@ -92,6 +94,8 @@ def create_app(
         search=search,
         harvests=harvest_service(settings, store, indexer, coding),
         identify=auth.identity_from_request,
+        changes=ChangeFeed(store),
+        federation=FederationService(search, store, live_sites(settings)),
     )
     app.state.graphql_services = services
     app.include_router(

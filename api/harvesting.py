@@ -7,11 +7,13 @@ import logging
 from catalogue.errors import CatalogueError, SearchUnavailableError
 from catalogue.search import Indexer
 from catalogue.services.coding import CodingService
+from catalogue.services.federation import LiveSite
 from catalogue.services.harvests import HarvestService
 from catalogue.services.ingest import DeletionPolicy, IngestService
 from catalogue.settings import Settings
 from catalogue.sources import SourceSpec, load_sources
 from catalogue.store import Store
+from harvesters.peer import PeerConfig
 from harvesters.registry import config_models
 from harvesters.runner import Runner
 
@@ -47,3 +49,25 @@ def harvest_service(
             log.warning("index not updated after harvesting %s: %s", spec.name, exc.message)
 
     return HarvestService(store, specs, launch)
+
+
+def live_sites(settings: Settings) -> list[LiveSite]:
+    """The `peer` sources whose cohort counts are asked live rather than read from the index."""
+    if settings.sources_file is None:
+        return []
+    specs = load_sources(settings.sources_file, config_models())
+    live: list[LiveSite] = []
+    for spec in specs:
+        if spec.kind != "peer" or not spec.enabled or not spec.options.get("live_counts"):
+            continue
+        config = PeerConfig.model_validate(spec.options)
+        live.append(
+            LiveSite(
+                source=spec.name,
+                site=spec.site or spec.name,
+                url=str(config.url),
+                api_key=config.api_key,
+                timeout_s=config.live_timeout_s,
+            )
+        )
+    return live

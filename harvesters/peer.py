@@ -45,7 +45,9 @@ _KINDS: dict[str, RecordKind] = {
     "study": "study",
     "series": "series",
 }
-_SERIES_FIELDS = frozenset(SeriesRecord.model_fields) - {"kind", "cursor", "attributes"}
+_SERIES_FIELDS = frozenset(SeriesRecord.model_fields) - {
+    "kind", "cursor", "attributes", "native_id", "collection", "subject", "study",
+}  # fmt: skip
 
 
 class PeerConfig(HarvesterConfig):
@@ -57,6 +59,17 @@ class PeerConfig(HarvesterConfig):
     )
     page_size: int = Field(500, ge=1, le=1000, description="Changes asked for per request.")
     timeout_s: float = Field(30.0, gt=0, description="Seconds to wait for each page.")
+    live_counts: bool = Field(
+        False,
+        description="Answer cohort counts live from this site (for sites that share counts "
+        "only); its records in this node's index are then left out of cohort answers.",
+    )
+    live_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds a live cohort count may take before the site is marked "
+        "unavailable in the answer.",
+    )
 
 
 class PeerHarvester(Harvester[PeerConfig]):
@@ -129,7 +142,7 @@ class PeerHarvester(Harvester[PeerConfig]):
             reason = (
                 f"{exc.error_count()} invalid field(s)"
                 if isinstance(exc, PydanticValidationError)
-                else f"missing {type(exc).__name__}"
+                else "a field is missing or malformed"
             )
             self.report.failure(iri, f"the peer's record does not fit: {reason}")
             return None
@@ -152,7 +165,8 @@ def _record(kind: RecordKind, change: dict[str, Any], cursor: Cursor) -> Record:
     record: dict[str, Any] = change["record"] or {}
     parents: dict[str, str] = change.get("parents") or {}
     origin = {"iri": change["iri"], **(change.get("provenance") or {})}
-    common = {"native_id": change["iri"], "cursor": cursor, "attributes": {"origin": origin}}
+    # the site's IRI is the native id; series also keep the rest of the origin
+    common = {"native_id": change["iri"], "cursor": cursor}
     if kind == "collection":
         return CollectionRecord(
             **common,
@@ -187,7 +201,8 @@ def _record(kind: RecordKind, change: dict[str, Any], cursor: Cursor) -> Record:
     fields = {k: v for k, v in record.items() if k in _SERIES_FIELDS}
     attributes = {**(record.get("attributes") or {}), "origin": origin}
     return SeriesRecord(
-        **{**common, "attributes": attributes},
+        **common,
+        attributes=attributes,
         **fields,
         collection=parents["collection"],
         subject=parents["subject"],

@@ -19,6 +19,8 @@ from strawberry.fastapi import BaseContext
 
 from catalogue.access import Identity
 from catalogue.search.service import SearchService
+from catalogue.services.changes import ChangeFeed
+from catalogue.services.federation import FederationService
 from catalogue.services.harvests import HarvestService
 from catalogue.services.overview import CollectionSummary, OverviewService, SiteSummary
 from catalogue.services.records import (
@@ -45,6 +47,8 @@ class Services:
     search: SearchService
     harvests: HarvestService
     identify: Callable[[Request], Awaitable[Identity]]  # `api.auth.identity_from_request`
+    changes: ChangeFeed
+    federation: FederationService
 
 
 async def blocking(call: Callable[..., T], *args: Any) -> T:

@@ -20,6 +20,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from api.graphql import changes as feed
 from api.graphql import limits, operations, relay
 from api.graphql import search as search_types
 from api.graphql.context import Context, blocking
@@ -153,6 +154,18 @@ class Query:
         self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[operations.Source]:
         return await operations.sources(info, first, after)
+
+    @strawberry.field(
+        description="Changes to published records after a cursor, in commit order: what a hub's "
+        "`peer` harvester reads (API key required; only collections it may read at record level)."
+    )
+    async def changes(
+        self, info: Info, first: feed.First = 100, after: feed.After = None
+    ) -> feed.ChangeFeedPage:
+        page = await blocking(
+            info.context.services.changes.changes, info.context.identity, after, first
+        )
+        return feed.convert(page)
 
     @strawberry.field(description="Harvest runs, newest first, optionally of one source.")
     async def harvest_runs(

@@ -8,6 +8,7 @@ with the located problems in `extensions.details`.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, NewType
 
@@ -22,6 +23,7 @@ from catalogue.errors import ErrorDetail, ValidationError
 from catalogue.search._summary import CollectionCounts, FacetResult, SiteCounts
 from catalogue.search.fields import FIELDS
 from catalogue.search.service import CohortSummary, SearchHit
+from catalogue.services.federation import SiteStatus
 
 Info = strawberry.Info[Context, None]
 
@@ -361,9 +363,16 @@ class Cohort:
     facets: list[Facet]
     threshold: int
     engine: str
+    site_status: list[CohortSiteStatus] = strawberry.field(
+        description="Per site: counted from this node's index (as of its last harvest), asked "
+        "live, or unavailable and why."
+    )
+    partial: bool = strawberry.field(
+        description="Some site configured for live counts did not answer: its counts are missing."
+    )
 
     @classmethod
-    def of(cls, c: CohortSummary) -> Cohort:
+    def of(cls, c: CohortSummary, status: list[SiteStatus], partial: bool) -> Cohort:
         return cls(
             subjects=Count.of(c.subjects),
             studies=Count.of(c.studies),
@@ -372,7 +381,23 @@ class Cohort:
             facets=[Facet.of(f) for f in c.facets],
             threshold=c.threshold,
             engine=c.engine,
+            site_status=[CohortSiteStatus.of(s) for s in status],
+            partial=partial,
         )
+
+
+@strawberry.type(description="Where one site's counts in a cohort answer come from.")
+class CohortSiteStatus:
+    slug: str
+    origin: str = strawberry.field(description="`index`, `live` or `unavailable`.")
+    as_of: datetime | None = strawberry.field(
+        description="Index: when the site was last harvested here."
+    )
+    reason: str | None = strawberry.field(description="Unavailable: why.")
+
+    @classmethod
+    def of(cls, s: SiteStatus) -> CohortSiteStatus:
+        return cls(slug=s.slug, origin=s.origin, as_of=s.as_of, reason=s.reason)
 
 
 @strawberry.type(description="A field the search can filter, facet or sort on.")
@@ -458,5 +483,6 @@ def _position(after: str | None) -> tuple[str | None, int]:
 
 async def cohort(info: Info, query: CohortInput) -> Cohort:
     doc = search_document(query)
-    summary = await blocking(info.context.services.search.cohort, info.context.identity, doc)
-    return Cohort.of(summary)
+    federation = info.context.services.federation
+    answer = await blocking(federation.cohort, info.context.identity, doc)
+    return Cohort.of(answer.cohort, answer.status, answer.partial)

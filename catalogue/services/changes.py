@@ -40,6 +40,7 @@ from catalogue.models import (
 from catalogue.store import Store
 
 MAX_PAGE = 1000
+CURSOR_DIGITS = 20
 ChangeKind = Literal["collection", "subject", "study", "series"]
 _KIND: dict[str, ChangeKind] = {
     "collection": "collection",
@@ -107,16 +108,21 @@ class ChangeFeed:
             changes = [
                 _change(entry, rows.get(entry.entity_id), context, readable) for entry in entries
             ]
-        end = str(entries[-1].seq) if entries else after
+        end = _cursor(entries[-1]) if entries else after
         return ChangePage(
             changes=[c for c in changes if c is not None], end_cursor=end, has_next_page=more
         )
 
 
+def _cursor(entry: ChangeEntry) -> str:
+    """Zero-padded, so cursors compare as strings the way their positions do."""
+    return f"{entry.seq:0{CURSOR_DIGITS}d}"
+
+
 def decode_cursor(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
-    if not cursor.isdigit() or len(cursor) > 19:
+    if not cursor.isdigit() or len(cursor) > CURSOR_DIGITS:
         raise ValidationError("not a change-feed cursor", [ErrorDetail("not a cursor", "after")])
     return int(cursor)
 
@@ -200,7 +206,7 @@ def _change(
 ) -> Change | None:
     kind = _KIND[entry.entity_type]
     collection = ctx.collections.get(getattr(row, "collection_id", entry.entity_id))
-    cursor, at = str(entry.seq), entry.changed_at
+    cursor, at = _cursor(entry), entry.changed_at
     if row is None or collection is None or row.iri is None:
         return None  # never committed in a form a peer saw, or removed outright
     exported = collection.id in readable

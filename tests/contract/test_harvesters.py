@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from harvesters.base import HarvestContext, Harvester
 from harvesters.dicom.sample import write_sample_export
 from harvesters.registry import installed
 from tests.contract.harvesters import Make, check_contract
+from tests.federation.nodes import Node
 from tests.harvesters import dcat_catalogue, oai_repository, orthanc, partner_server
 from tests.harvesters.bids_datasets import write_example
 from tests.harvesters.scripted import ScriptedHarvester, items
@@ -93,6 +94,28 @@ def _dcat(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Options]
     }
 
 
+@pytest.fixture(scope="module")
+def site_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real node serving its change feed: (GraphQL URL, an API key for the harvester)."""
+    root = tmp_path_factory.mktemp("site-node")
+    node = Node(root, "site-a")
+    write_sample_export(root / "export")
+    export = {"path": str(root / "export"), "collection": "Site A export", "workers": 1}
+    node.write_sources([{"name": "export", "kind": "dicom-folder", **export}])
+    node.harvest()
+    _id, key = node.key("hub")
+    node.start()
+    try:
+        yield node.graphql, key
+    finally:
+        node.stop()
+
+
+def _peer(request: pytest.FixtureRequest, _tmp: Path) -> tuple[Options, Options]:
+    url, key = request.getfixturevalue("site_node")
+    return {"url": url, "api_key": key, "page_size": 7}, {"url": url, "api_key": "cat_x_wrong"}
+
+
 #: How to prepare a reachable source (and a broken configuration) for each kind.
 PREPARE: dict[str, Prepare] = {
     "scripted": _scripted,
@@ -103,6 +126,7 @@ PREPARE: dict[str, Prepare] = {
     "dcat": _dcat,
     "bids": _bids,
     "xnat": _xnat,
+    "peer": _peer,
 }
 NEEDS_ORTHANC = {"dicomweb", "dimse"}
 KINDS: dict[str, type[Harvester[Any]]] = {"scripted": ScriptedHarvester, **installed()}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from catalogue.sources import SOURCE_FIELDS
 from harvesters.registry import fields_table, installed
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "harvesters"
@@ -26,7 +27,7 @@ def test_harvester_is_documented(kind: str) -> None:
     assert blocks, "the page needs an example sources file"
     example = yaml.safe_load(blocks[0])["sources"][0]
     assert example["kind"] == kind
-    options = set(example) - {"name", "kind", "enabled", "description"}
+    options = set(example) - SOURCE_FIELDS
     required = {name for name, field in config.model_fields.items() if field.is_required()}
     assert options <= set(config.model_fields), (
         f"unknown fields {options - set(config.model_fields)}"
