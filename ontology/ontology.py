@@ -26,6 +26,7 @@ class Ontology:
     def __init__(self, store: TermStore, mapper: Mapper) -> None:
         self._store = store
         self._mapper = mapper
+        self._cached = mapper.caches  # cleared in place, never replaced: safe to hold
 
     @classmethod
     def load(
@@ -67,6 +68,11 @@ class Ontology:
     def map(self, field: str, value: str, /, **context: Any) -> Mapping:
         """Map one value of a field; `context` holds other fields rules and classifiers read
         (``series_description``, ``protocol``, ``image_type``, ``tr``, ``te``, ``ti``...)."""
+        if not context:  # a repeated value costs two dict look-ups, not a call into the mapper
+            cache = self._cached.get(field)
+            found = cache.get(value) if cache is not None else None
+            if found is not None:
+                return found
         return self._mapper.map(field, value, context)
 
     def map_many(self, field: str, values: Iterable[str]) -> list[Mapping]:

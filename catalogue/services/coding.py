@@ -14,11 +14,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from catalogue.errors import ConfigurationError, ErrorDetail
-from catalogue.models import CodedValue, CuratorDecision, MappingMethod
+from catalogue.models import CuratorDecision, MappingMethod, utcnow
 from catalogue.records import SeriesRecord, SubjectRecord
 from catalogue.settings import Settings
 from ontology import Mapping, Ontology, OntologyError
 
+CodedRow = dict[str, Any]  # the columns of one `coded_value` row
 SERIES_FIELDS = ("modality", "body_part", "sequence_type", "contrast")
 SUBJECT_FIELDS = ("species", "diagnosis")
 _MR = frozenset({"MR", "MRI"})
@@ -58,10 +59,10 @@ class CodingService:
     def map(self, field: str, value: str, **context: Any) -> Mapping:
         return self.ontology.map(field, value, **context)
 
-    def series_values(self, series_id: uuid.UUID, record: SeriesRecord) -> list[CodedValue]:
+    def series_values(self, series_id: uuid.UUID, record: SeriesRecord) -> list[CodedRow]:
         """Modality, body part and, for MR, the sequence type; the contrast phase when known."""
         out = [
-            coded_value("series", series_id, self.map(name, value))
+            coded_row("series", series_id, self.map(name, value))
             for name, value in (("modality", record.modality), ("body_part", record.body_part))
             if value and value.strip()
         ]
@@ -70,27 +71,48 @@ class CodingService:
         context = _series_context(record)
         if (declared or text) and (record.modality or "").strip().upper() in _MR:
             sequence = self.map("sequence_type", declared or text or "", **context)
-            out.append(coded_value("series", series_id, sequence))
+            out.append(coded_row("series", series_id, sequence))
         if text is None:
             return out
         contrast = self.map("contrast", text, **context)
         if contrast.mapped:  # absence says nothing: most series never name a phase
-            out.append(coded_value("series", series_id, contrast))
+            out.append(coded_row("series", series_id, contrast))
         return out
 
-    def subject_values(self, subject_id: uuid.UUID, record: SubjectRecord) -> list[CodedValue]:
+    def subject_values(self, subject_id: uuid.UUID, record: SubjectRecord) -> list[CodedRow]:
         """Species and every diagnosis."""
         values = [("species", record.species), *(("diagnosis", d) for d in record.diagnoses)]
         return [
-            coded_value("subject", subject_id, self.map(name, value))
+            coded_row("subject", subject_id, self.map(name, value))
             for name, value in values
             if value and value.strip()
         ]
 
 
-def coded_value(entity_type: str, entity_id: uuid.UUID, mapping: Mapping) -> CodedValue:
-    columns = concept_columns(mapping)
-    return CodedValue(entity_type=entity_type, entity_id=entity_id, field=mapping.field, **columns)
+def coded_row(entity_type: str, entity_id: uuid.UUID, mapping: Mapping) -> CodedRow:
+    """A `coded_value` row, ready for one bulk insert (no ORM object: a harvest writes millions,
+    and building model instances would cost more than mapping the values)."""
+    return new_row(entity_type, entity_id, mapping.field, **concept_columns(mapping))
+
+
+def new_row(entity_type: str, entity_id: uuid.UUID, field: str, **columns: Any) -> CodedRow:
+    now = utcnow()
+    return {
+        "id": uuid.uuid4(),
+        "created_at": now,
+        "updated_at": now,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "field": field,
+        "concept_iri": None,
+        "scheme": None,
+        "code": None,
+        "label": None,
+        "method": MappingMethod.UNMAPPED,
+        "confidence": 0.0,
+        "ancestors": [],
+        **columns,
+    }
 
 
 def concept_columns(mapping: Mapping) -> dict[str, Any]:

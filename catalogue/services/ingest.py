@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from catalogue.errors import NotFoundError
@@ -42,7 +42,7 @@ from catalogue.records import (
     SeriesRecord,
     SubjectRecord,
 )
-from catalogue.services.coding import CodingService
+from catalogue.services.coding import CodedRow, CodingService, new_row
 from catalogue.store import Store
 
 # A harvested dataset is a `Dataset` with provenance columns (our own have none of them).
@@ -222,7 +222,7 @@ class IngestService:
                     col(CodedValue.entity_type) == entity_type, col(CodedValue.entity_id).in_(chunk)
                 )
             )
-        rows: list[CodedValue] = []
+        rows: list[CodedRow] = []
         for id_, record, _ in written:
             if isinstance(record, SubjectRecord):
                 rows += (
@@ -230,7 +230,8 @@ class IngestService:
                 )
             elif isinstance(record, SeriesRecord) and self.coding is not None:
                 rows += self.coding.series_values(id_, record)
-        session.add_all(rows)
+        if rows:
+            session.exec(insert(CodedValue), params=rows)
 
     def _parents(self, session: Session, handle: RunHandle, record: Record) -> dict[str, Any] | str:
         """Foreign keys of a record from its parents' native ids, or why they cannot be found."""
@@ -407,11 +408,9 @@ def _fields(record: Record) -> dict[str, Any]:
     return values
 
 
-def _raw(subject_id: uuid.UUID, record: SubjectRecord) -> list[CodedValue]:
+def _raw(subject_id: uuid.UUID, record: SubjectRecord) -> list[CodedRow]:
     """Species and diagnoses as the site wrote them, unmapped (no ontology configured)."""
     raw = [("species", record.species)] + [("diagnosis", d) for d in record.diagnoses]
     return [
-        CodedValue(entity_type="subject", entity_id=subject_id, field=name, original_value=value)
-        for name, value in raw
-        if value
+        new_row("subject", subject_id, name, original_value=value) for name, value in raw if value
     ]
