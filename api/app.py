@@ -94,6 +94,8 @@ def create_app(
         search=search,
         harvests=harvest_service(settings, store, indexer, coding),
         identify=auth.identity_from_request,
+        terms=terms,
+        curation=curation,
         changes=ChangeFeed(store),
         federation=FederationService(search, store, live_sites(settings)),
     )

@@ -20,6 +20,7 @@ from strawberry.fastapi import BaseContext
 from catalogue.access import Identity
 from catalogue.search.service import SearchService
 from catalogue.services.changes import ChangeFeed
+from catalogue.services.curation import CurationService
 from catalogue.services.federation import FederationService
 from catalogue.services.harvests import HarvestService
 from catalogue.services.overview import CollectionSummary, OverviewService, SiteSummary
@@ -31,6 +32,7 @@ from catalogue.services.records import (
     RecordReader,
     RecordService,
 )
+from catalogue.services.terms import TermService
 
 T = TypeVar("T")
 ChildKey = tuple[ChildKind, Parent, uuid.UUID, int, uuid.UUID | None]
@@ -47,6 +49,8 @@ class Services:
     search: SearchService
     harvests: HarvestService
     identify: Callable[[Request], Awaitable[Identity]]  # `api.auth.identity_from_request`
+    terms: TermService
+    curation: CurationService
     changes: ChangeFeed
     federation: FederationService
 

@@ -35,6 +35,7 @@ from graphql import (
 )
 from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as create_alias_validator
 
 from api.graphql import relay
 from api.graphql.errors import limit_error
@@ -156,6 +157,13 @@ def depth_and_cost(max_depth: int, max_cost: int) -> list[Callable[[], SchemaExt
             yield
 
     return [lambda: AddValidationRules([Depth]), Cost]
+
+
+def aliases(max_aliases: int) -> Callable[[], SchemaExtension]:
+    """The alias limit, its rule class made once: validation results are cached per document
+    and set of rule classes, and a class made per request would never hit the cache."""
+    rule = create_alias_validator(max_aliases)
+    return lambda: AddValidationRules([rule])
 
 
 # -- allow-list ------------------------------------------------------------------------------

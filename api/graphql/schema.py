@@ -12,7 +12,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
@@ -21,7 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.graphql import changes as feed
-from api.graphql import limits, operations, relay
+from api.graphql import limits, ontology, operations, relay
 from api.graphql import search as search_types
 from api.graphql.context import Context, blocking
 from api.graphql.errors import ErrorCodes
@@ -167,6 +166,33 @@ class Query:
         )
         return feed.convert(page)
 
+    @strawberry.field(description="An ontology term by CURIE (`SCT:12738006`) or IRI.")
+    async def term(self, info: Info, id: str, counts: ontology.Counts = False) -> ontology.Term:
+        return await ontology.term(info, id, counts)
+
+    @strawberry.field(
+        description="Terms whose label or synonym starts with `prefix` (optionally only those a "
+        "coded field accepts), or the terms `below` one, nearest first; at most `first` (100)."
+    )
+    async def terms(
+        self,
+        info: Info,
+        prefix: str | None = None,
+        below: str | None = None,
+        field: str | None = None,
+        first: int = 10,
+        counts: ontology.Counts = False,
+    ) -> list[ontology.Term]:
+        return await ontology.terms(info, prefix, below, field, first, counts)
+
+    @strawberry.field(
+        description="Coded values waiting for a curator, most records first (curators)."
+    )
+    async def curation_queue(
+        self, info: Info, field: str | None = None, source: str | None = None, first: int = 100
+    ) -> list[ontology.CurationItem]:
+        return await ontology.curation_queue(info, field, source, first)
+
     @strawberry.field(description="Harvest runs, newest first, optionally of one source.")
     async def harvest_runs(
         self, info: Info, source: str | None = None, first: First = None, after: After = None
@@ -181,6 +207,24 @@ class Mutation:
     )
     async def start_harvest(self, info: Info, source: str) -> operations.HarvestStart:
         return await operations.start_harvest(info, source)
+
+    @strawberry.mutation(
+        description="Accept the concept proposed for a coded value; every record with the value "
+        "is re-mapped (curators)."
+    )
+    async def accept_mapping(
+        self, info: Info, field: str, value: str, note: str = ""
+    ) -> ontology.Remapping:
+        return await ontology.accept_mapping(info, field, value, note)
+
+    @strawberry.mutation(
+        description="Map a coded value to another concept (CURIE or IRI), or to none (null); "
+        "every record with the value is re-mapped (curators)."
+    )
+    async def override_mapping(
+        self, info: Info, field: str, value: str, concept: str | None, note: str = ""
+    ) -> ontology.Remapping:
+        return await ontology.override_mapping(info, field, value, concept, note)
 
 
 class CatalogueSchema(strawberry.Schema):
@@ -205,7 +249,7 @@ def build_schema(limits_: Limits | None = None) -> strawberry.Schema:
         lambda: MaxTokensLimiter(limits.MAX_TOKENS),
         lambda: ParserCache(maxsize=256),  # clients send the same few documents over and over
         lambda: ValidationCache(maxsize=256),  # before the cost check, which may overrule it
-        lambda: MaxAliasesLimiter(limits.MAX_ALIASES),
+        limits.aliases(limits.MAX_ALIASES),
         *limits.depth_and_cost(chosen.max_depth, chosen.max_cost),
     ]
     if not chosen.introspection:

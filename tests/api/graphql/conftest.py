@@ -20,6 +20,7 @@ from bench.catalogue_generator import Catalogue, generate, load
 from catalogue.access import ANONYMOUS, Identity
 from catalogue.settings import Settings
 from catalogue.store import Store
+from ontology import Ontology
 
 Ask = Callable[..., Awaitable[dict[str, Any]]]
 ADMIN = Identity(subject="admin@node.test", roles=frozenset({"admin"}))
@@ -31,10 +32,10 @@ def catalogue() -> Catalogue:
 
 
 @pytest.fixture
-def node(settings: Settings, store: Store, catalogue: Catalogue) -> FastAPI:
+def node(settings: Settings, store: Store, catalogue: Catalogue, ontology: Ontology) -> FastAPI:
     """The node with the generated catalogue stored and indexed."""
     load(store, catalogue)
-    app = create_app(settings, store, index_in_background=False)
+    app = create_app(settings, store, index_in_background=False, ontology=ontology)
     app.state.indexer.rebuild()
     return app
 
