@@ -71,15 +71,12 @@ class MappingError(ValueError):
 
 
 def children(parent: Element | None, name: str) -> list[Element]:
-    """Direct children named `name`, whatever their namespace."""
-    if parent is None:
-        return []
-    return [child for child in parent if local_name(child) == name]
+    """Direct children named `name`, whatever their namespace (lxml's `{*}` matches any)."""
+    return [] if parent is None else list(parent.iterfind(f"{{*}}{name}"))
 
 
 def child(parent: Element | None, name: str) -> Element | None:
-    found = children(parent, name)
-    return found[0] if found else None
+    return None if parent is None else parent.find(f"{{*}}{name}")
 
 
 def _texts(parent: Element, name: str) -> list[str]:
@@ -267,7 +264,7 @@ def _scalars(resource: Element, meta: dict[str, Any]) -> None:
 
 
 def _list(resource: Element, wrapper: str, name: str) -> list[Element]:
-    return children(child(resource, wrapper), name)
+    return list(resource.iterfind(f"{{*}}{wrapper}/{{*}}{name}"))
 
 
 def _attrs(element: Element, **names: str) -> dict[str, str]:
