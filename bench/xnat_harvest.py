@@ -15,7 +15,7 @@ scans per second; the target ratio is >= 0.8. Each line also gives the client's 
     .venv/bin/python bench/xnat_harvest.py               # full size
     .venv/bin/python bench/xnat_harvest.py --scale 0.1 --detail both   # and with XML
 
-Then peak memory (max RSS) of a harvest of the first half of the projects and of all of them,
+Then peak memory (VmHWM) of a harvest of the first half of the projects and of all of them,
 each in a fresh process: what grows is the session list the walk sorts (~1 KB a session).
 """
 
@@ -135,21 +135,30 @@ def report(ours: list[Timing], theirs: list[Timing], setup: str) -> None:
 
 
 def peak_rss_mib(url: str, detail: str, concurrency: int, projects: int) -> tuple[float, float]:
-    """Max RSS of a fresh process once its modules are imported, and after a harvest of the
-    first `projects` projects."""
+    """Peak RSS (VmHWM: getrusage's maximum would include this process's, inherited through
+    fork) of a fresh process once its modules are imported, and after a harvest of the first
+    `projects` projects."""
     code = (
-        "import resource, sys; sys.path.insert(0, sys.argv[1]); "
-        "from bench.xnat_harvest import harvest; "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); "
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from bench.xnat_harvest import harvest, high_water; "
+        "print(high_water()); "
         f"harvest({url!r}, {detail!r}, {concurrency}, "
         f"tuple(f'GEN{{p:04d}}' for p in range({projects}))); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(high_water())"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, check=True
     )
     before, after = (int(kib) / 1024 for kib in done.stdout.split()[-2:])
     return before, after
+
+
+def high_water() -> int:
+    """This process's peak resident set, in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main() -> None:

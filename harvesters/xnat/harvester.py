@@ -181,10 +181,11 @@ class _Walk:
         sessions: dict[str, _Session] = {}
         for project in self._projects():
             yield from self._project(project, since, sessions)
-        ordered = sorted(sessions.values(), key=lambda s: (s.cursor or "", str(s.row["ID"])))
+        ordered = deque(sorted(sessions.values(), key=lambda s: (s.cursor or "", str(s.row["ID"]))))
+        sessions.clear()  # a session is dropped once yielded: memory grows with the listings only
         pending: deque[Future[_Session]] = deque()
-        for session in ordered:
-            pending.append(self.pool.submit(self._fetch, session))
+        while ordered:
+            pending.append(self.pool.submit(self._fetch, ordered.popleft()))
             if len(pending) > 4 * self.config.concurrency:  # (workers never wait for us)
                 yield from self._records(pending.popleft().result())
         while pending:
