@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from catalogue.exports.view import LISTED, DatasetView, Node, dataset_views
+from catalogue.exports.view import LISTED, DatasetView, Node, dataset_views, own_datasets
 from catalogue.models import Dataset
 from catalogue.models.publishing import DatasetCuration
 
@@ -28,7 +28,7 @@ def _listed(statement: Any) -> Any:
         col(DatasetCuration.tombstoned_at).is_not(None)
     )
     return (
-        statement.where(col(Dataset.source_id).is_(None))
+        statement.where(own_datasets())
         .where(col(Dataset.state).in_(LISTED))
         .where(col(Dataset.deleted_at).is_(None))
         .where(col(Dataset.id).not_in(withdrawn))

@@ -101,6 +101,13 @@ class DatasetView:
         return self.doi_url or self.iri
 
 
+def own_datasets() -> Any:
+    """Our curated datasets, not partners' (`source_id` NULL), as a predicate that no index
+    answers: otherwise SQLite walks the `source_id` index (every own dataset) and sorts it for
+    each keyset page, where the primary key walk stops after one page."""
+    return sa.case((col(Dataset.source_id).is_(None), 1), else_=0) == 1
+
+
 def dataset_iri(node: Node, dataset_id: uuid.UUID) -> str:
     return f"{node.base_url.rstrip('/')}/id/dataset/{dataset_id}"
 

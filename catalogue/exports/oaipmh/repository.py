@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from catalogue.exports.oaipmh.protocol import ListRequest
-from catalogue.exports.view import LISTED, DatasetView, Node, dataset_views
+from catalogue.exports.view import LISTED, DatasetView, Node, dataset_views, own_datasets
 from catalogue.models import Collection, Dataset, DoiState, Site
 from catalogue.models.base import Visibility
 from catalogue.models.datasets import DatasetSet
@@ -45,7 +45,7 @@ class OaiSet:
 
 
 def _exposed() -> Any:
-    return sa.and_(col(Dataset.source_id).is_(None), col(Dataset.state).in_(EXPOSED))
+    return sa.and_(own_datasets(), col(Dataset.state).in_(EXPOSED))
 
 
 def _filtered(statement: Any, request: ListRequest) -> Any:
