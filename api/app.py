@@ -96,6 +96,7 @@ def create_app(
         identify=auth.identity_from_request,
         terms=terms,
         curation=curation,
+        datasets=app.state.datasets,
         changes=ChangeFeed(store),
         federation=FederationService(search, store, live_sites(settings)),
     )

@@ -18,6 +18,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from catalogue.access import Identity
+from catalogue.publishing.service import DatasetService
 from catalogue.search.service import SearchService
 from catalogue.services.changes import ChangeFeed
 from catalogue.services.curation import CurationService
@@ -51,6 +52,7 @@ class Services:
     identify: Callable[[Request], Awaitable[Identity]]  # `api.auth.identity_from_request`
     terms: TermService
     curation: CurationService
+    datasets: DatasetService
     changes: ChangeFeed
     federation: FederationService
 

@@ -20,7 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.graphql import changes as feed
-from api.graphql import limits, ontology, operations, relay
+from api.graphql import datasets, limits, ontology, operations, relay
 from api.graphql import search as search_types
 from api.graphql.context import Context, blocking
 from api.graphql.errors import ErrorCodes
@@ -166,6 +166,10 @@ class Query:
         )
         return feed.convert(page)
 
+    @strawberry.field(description="A dataset by id, slug or DOI (concept or version).")
+    async def dataset(self, info: Info, key: str) -> datasets.Dataset:
+        return await datasets.dataset(info, key)
+
     @strawberry.field(description="An ontology term by CURIE (`SCT:12738006`) or IRI.")
     async def term(self, info: Info, id: str, counts: ontology.Counts = False) -> ontology.Term:
         return await ontology.term(info, id, counts)
@@ -207,6 +211,38 @@ class Mutation:
     )
     async def start_harvest(self, info: Info, source: str) -> operations.HarvestStart:
         return await operations.start_harvest(info, source)
+
+    @strawberry.mutation(description="Create a draft dataset, frozen now (administrators).")
+    async def create_dataset(self, info: Info, input: datasets.DatasetInput) -> datasets.Dataset:
+        return await datasets.create(info, input)
+
+    @strawberry.mutation(
+        description="A new draft version: the query run again, or the selection resolved again."
+    )
+    async def new_dataset_version(self, info: Info, id: strawberry.ID) -> datasets.Dataset:
+        return await datasets.step(info, "new_version", id)
+
+    @strawberry.mutation(
+        description="Reserve the concept and draft version DOIs (shown, not public)."
+    )
+    async def reserve_dataset_doi(self, info: Info, id: strawberry.ID) -> datasets.Dataset:
+        return await datasets.step(info, "reserve", id)
+
+    @strawberry.mutation(description="Publish the draft version: its DOI findable, or registered.")
+    async def publish_dataset(
+        self, info: Info, id: strawberry.ID, findable: bool = True
+    ) -> datasets.Dataset:
+        return await datasets.step(info, "publish", id, findable)
+
+    @strawberry.mutation(description="Take findable DOIs out of the registrar's search.")
+    async def hide_dataset(self, info: Info, id: strawberry.ID) -> datasets.Dataset:
+        return await datasets.step(info, "hide", id)
+
+    @strawberry.mutation(description="Withdraw a dataset, leaving a tombstone with the reason.")
+    async def withdraw_dataset(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> datasets.Dataset:
+        return await datasets.step(info, "delete", id, reason)
 
     @strawberry.mutation(
         description="Accept the concept proposed for a coded value; every record with the value "
