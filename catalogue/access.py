@@ -124,9 +124,13 @@ def access_to(
     """What `identity` may learn from one collection: its visibility, the site's curators, the
     grants the caller holds on it (`granted`, the highest), capped by a client's scopes."""
     level = Access.RECORDS if identity.curates(site_slug) else by_visibility(identity, visibility)
-    if granted is not None and _RANK[granted] > _RANK[level]:
-        level = granted
+    if granted is not None:
+        level = highest(level, granted)
     return _capped(identity, level)
+
+
+def highest(*levels: Access) -> Access:
+    return max(levels, key=_RANK.__getitem__)
 
 
 def _capped(identity: Identity, level: Access) -> Access:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 
-from catalogue.access import Access, Identity, access_to
+from catalogue.access import Access, Identity, access_to, highest
 from catalogue.errors import ErrorDetail, NotFoundError, PermissionDeniedError, ValidationError
 from catalogue.models import (
     AccessGrant,
@@ -65,7 +65,7 @@ def collection_access(conn: Connection, identity: Identity) -> list[CollectionAc
     for i, title, vis, slug, name, level in conn.execute(query).all():
         granted = Access(GrantLevel(level).value) if level is not None else None
         here = CollectionAccess(i, title, vis, slug, name, access_to(identity, vis, slug, granted))
-        if i not in found or _RANK[here.access] > _RANK[found[i].access]:
+        if i not in found or highest(here.access, found[i].access) is not found[i].access:
             found[i] = here
     return list(found.values())
 
@@ -85,9 +85,6 @@ def _held(identity: Identity) -> sa.ColumnElement[bool]:
     return sa.and_(match, live)
 
 
-_RANK = {Access.NONE: 0, Access.COUNTS: 1, Access.RECORDS: 2}
-
-
 def readable_collections(conn: Connection, identity: Identity) -> frozenset[uuid.UUID]:
     """Collections whose records `identity` may read."""
     return frozenset(c.id for c in collection_access(conn, identity) if c.access is Access.RECORDS)
@@ -100,8 +97,8 @@ def granted_levels(conn: Connection, identity: Identity) -> dict[uuid.UUID, Acce
     ).all()
     levels: dict[uuid.UUID, Access] = {}
     for collection_id, level in rows:
-        if levels.get(collection_id) is not Access.RECORDS:
-            levels[collection_id] = Access(GrantLevel(level).value)
+        granted = Access(GrantLevel(level).value)
+        levels[collection_id] = highest(levels.get(collection_id, Access.NONE), granted)
     return levels
 
 
