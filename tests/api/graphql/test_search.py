@@ -4,15 +4,22 @@ search service suppresses them."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import AnyHttpUrl
 
+from api.app import create_app
 from bench.catalogue_generator import DCM, SEQ, Catalogue
 from catalogue.access import ANONYMOUS
 from catalogue.search.query import validate_query
-from tests.api.graphql.conftest import Ask, codes, data
+from catalogue.settings import Settings
+from catalogue.store import Store
+from ontology import Ontology
+from tests.api.graphql.conftest import Ask, asker, codes, data
 from tests.search.truth import Truth, ordered_ids, select
 
 pytestmark = pytest.mark.anyio
@@ -233,3 +240,23 @@ async def test_concept_filters_expand_to_descendants_unless_asked_not_to(api: As
     parent = {"field": "modality", "iri": "https://w3id.org/imaging-catalogue/modality/acquired"}
     acquired = await api(SEARCH, {"q": {"kind": "SERIES", "filter": {"concept": parent}}})
     assert data(acquired)["search"]["totalCount"] > with_
+
+
+async def test_a_search_engine_outage_is_search_unavailable(
+    settings: Settings, store: Store, ontology: Ontology
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    down = settings.model_copy(
+        update={
+            "search_backend": "elasticsearch",
+            "elasticsearch_url": AnyHttpUrl(f"http://127.0.0.1:{closed}"),
+        }
+    )
+    app = create_app(down, store, index_in_background=False, ontology=ontology)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://node.test") as http:
+        body = await asker(http)(SEARCH, {"q": {"text": "brain"}})
+    assert codes(body) == ["SEARCH_UNAVAILABLE"]
+    assert "Traceback" not in str(body)
