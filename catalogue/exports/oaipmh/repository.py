@@ -64,12 +64,17 @@ def page(
     session: Session, node: Node, request: ListRequest, size: int
 ) -> tuple[list[OaiRecord], bool]:
     """Up to `size` records after `request.after`, and whether more follow."""
+    rows = list(session.exec(page_statement(request, size)))
+    more = len(rows) > size
+    return records(session, node, rows[:size]), more
+
+
+def page_statement(request: ListRequest, size: int) -> Any:
+    """One page by key: an index walk from `after` that stops after `size + 1` rows."""
     statement = _filtered(select(Dataset), request).order_by(col(Dataset.id)).limit(size + 1)
     if request.after is not None:
         statement = statement.where(col(Dataset.id) > request.after)
-    rows = list(session.exec(statement))
-    more = len(rows) > size
-    return records(session, node, rows[:size]), more
+    return statement
 
 
 def count(session: Session, request: ListRequest) -> int:
