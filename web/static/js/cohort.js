@@ -1,0 +1,126 @@
+// The cohort builder page: criteria in the URL, the cohort's counts and a page of results,
+// refreshed after every change.
+import {graphql} from "./api.js";
+import {fromSearch, seriesFilter, subjectFilter, toSearch} from "./criteria.js";
+import {clear, h} from "./dom.js";
+import {renderGroups} from "./groups.js";
+import {valueNames} from "./labels.js";
+import {COHORT, FIELDS, SERIES, SUBJECTS} from "./queries.js";
+import {renderFacets, renderResults, renderSummary} from "./render.js";
+import {mountSaved} from "./saved.js";
+import {mountSession} from "./session.js";
+
+const FACETS = ["modality", "body_part", "sequence_type", "diagnosis", "sex", "site", "collection",
+  "manufacturer", "field_strength_t", "annotations", "year", "species"];
+
+const $ = (id) => document.getElementById(id);
+let state = fromSearch(location.search);
+let fields = {};
+let lastFacets = [];
+let generation = 0;
+const pager = {index: 0, cursors: [null]};
+
+function facetInputs() {
+  return FACETS.filter((name) => fields[name]).slice(0, 12).map((field) => ({terms: {field, size: 15}}));
+}
+
+function suggest(field) {
+  const facet = lastFacets.find((f) => f.field === field);
+  return facet ? facet.buckets.map((b) => b.value) : [];
+}
+
+function showError(error) {
+  clear($("error"), error ? h("p", {role: "alert"}, `The node refused the query: ${error.message}`) : null);
+}
+
+/** Criteria changed: record them in the URL, start again at the first page, refresh. */
+function changed(structural = false) {
+  const search = toSearch(state);
+  if (search !== location.search) history.pushState(null, "", location.pathname + search);
+  if (structural) renderGroups($("groups"), state, fields, suggest, changed);
+  pager.index = 0;
+  pager.cursors = [null];
+  refresh();
+}
+
+async function refresh() {
+  const mine = ++generation;
+  const text = state.text || null;
+  $("summary").setAttribute("aria-busy", "true");
+  try {
+    const {cohort} = await graphql(COHORT, {query: {text, filter: subjectFilter(state, fields), facets: facetInputs()}});
+    if (mine !== generation) return;
+    for (const site of cohort.sites) {
+      valueNames.site.set(site.slug, site.name);
+      for (const c of site.collections) valueNames.collection.set(c.id, c.title);
+    }
+    lastFacets = cohort.facets;
+    renderSummary($("summary"), cohort);
+    renderFacets($("facets"), cohort.facets, state, toggleFacet);
+    showError(null);
+    await loadResults(mine);
+  } catch (error) {
+    if (mine === generation) showError(error);
+  } finally {
+    if (mine === generation) $("summary").removeAttribute("aria-busy");
+  }
+}
+
+async function loadResults(mine = generation) {
+  const series = state.view === "series";
+  const filter = series ? seriesFilter(state, fields) : subjectFilter(state, fields);
+  const query = {kind: series ? "SERIES" : "SUBJECTS", text: state.text || null, filter};
+  const {search} = await graphql(series ? SERIES : SUBJECTS, {query, after: pager.cursors[pager.index]});
+  if (mine !== generation) return;
+  renderResults($("results"), state, search, {
+    index: pager.index,
+    previous: () => { pager.index -= 1; loadResults(); },
+    next: (cursor) => { pager.index += 1; pager.cursors[pager.index] = cursor; loadResults(); },
+  });
+}
+
+function toggleFacet(field, value, on) {
+  const values = new Set(state.facets[field] || []);
+  if (on) values.add(value); else values.delete(value);
+  state.facets[field] = [...values];
+  if (!values.size) delete state.facets[field];
+  changed();
+}
+
+function syncControls() {
+  $("text").value = state.text;
+  for (const radio of document.querySelectorAll("input[name=view]")) radio.checked = radio.value === state.view;
+  renderGroups($("groups"), state, fields, suggest, changed);
+}
+
+async function main() {
+  mountSession($("session"), () => { if (Object.keys(fields).length) refresh(); });
+  mountSaved($("saved"), () => location.search, (search) => {
+    history.pushState(null, "", location.pathname + search);
+    state = fromSearch(search);
+    syncControls();
+    changed();
+  });
+  const {searchFields} = await graphql(FIELDS);
+  fields = Object.fromEntries(searchFields.map((f) => [f.name, f]));
+  let typing;
+  $("search").addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(typing);
+    state.text = $("text").value.trim();
+    changed();
+  });
+  $("text").addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => { state.text = $("text").value.trim(); changed(); }, 400);
+  });
+  for (const radio of document.querySelectorAll("input[name=view]")) {
+    radio.addEventListener("change", () => { state.view = radio.value; changed(); });
+  }
+  $("reset").addEventListener("click", () => { state = fromSearch(""); syncControls(); changed(); });
+  window.addEventListener("popstate", () => { state = fromSearch(location.search); syncControls(); refresh(); });
+  syncControls();
+  await refresh();
+}
+
+main().catch(showError);

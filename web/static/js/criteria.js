@@ -1,0 +1,120 @@
+// Cohort criteria: the state of the builder, its URL form (so a cohort can be bookmarked and
+// shared) and the GraphQL `FilterInput` it stands for. Pure functions, no DOM.
+//
+// URL: ?q=<text>&f=<field>:<value> (repeated)&g=<JSON list of [field, op, value]> (one per
+// series group)&join=and|or&view=subjects|series&page=<cursor>
+
+export const OPS = {is: "is", gte: "at least", lte: "at most", exists: "is recorded"};
+
+export function emptyState() {
+  return {text: "", facets: {}, groups: [], join: "and", view: "subjects"};
+}
+
+export function fromSearch(search) {
+  const params = new URLSearchParams(search);
+  const state = emptyState();
+  state.text = params.get("q") || "";
+  for (const pair of params.getAll("f")) {
+    const at = pair.indexOf(":");
+    if (at <= 0) continue;
+    const field = pair.slice(0, at);
+    (state.facets[field] ||= []).push(pair.slice(at + 1));
+  }
+  for (const raw of params.getAll("g")) {
+    try {
+      const group = JSON.parse(raw);
+      if (Array.isArray(group)) state.groups.push(group.filter(validCondition).map(([field, op, value]) => ({field, op, value: String(value ?? "")})));
+    } catch {
+      // A hand-edited link with a broken group loses that group only.
+    }
+  }
+  state.join = params.get("join") === "or" ? "or" : "and";
+  state.view = params.get("view") === "series" ? "series" : "subjects";
+  return state;
+}
+
+function validCondition(item) {
+  return Array.isArray(item) && typeof item[0] === "string" && item[1] in OPS;
+}
+
+export function toSearch(state) {
+  const params = new URLSearchParams();
+  if (state.text) params.set("q", state.text);
+  for (const [field, values] of Object.entries(state.facets)) {
+    for (const value of values) params.append("f", `${field}:${value}`);
+  }
+  for (const group of state.groups) {
+    params.append("g", JSON.stringify(group.map((c) => (c.op === "exists" ? [c.field, c.op] : [c.field, c.op, c.value]))));
+  }
+  if (state.join === "or" && state.groups.length > 1) params.set("join", "or");
+  if (state.view !== "subjects") params.set("view", state.view);
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+/** A URL value as the field's type wants it. */
+export function typed(spec, value) {
+  if (!spec) return value;
+  if (spec.type === "integer" || spec.type === "float") {
+    const number = Number(value);
+    return Number.isFinite(number) ? number : value;
+  }
+  if (spec.type === "boolean") return value === "true";
+  return value;
+}
+
+function condition(spec, {field, op, value}) {
+  if (op === "exists") return {exists: {field}};
+  if (op === "gte" || op === "lte") return {range: {field, [op]: typed(spec, value)}};
+  return {term: {field, value: typed(spec, value)}};
+}
+
+function nest(spec, clause) {
+  if (spec && spec.level === "series") return {hasSeries: clause};
+  if (spec && spec.level === "study") return {hasStudy: clause};
+  return clause;
+}
+
+function all(clauses) {
+  if (clauses.length === 0) return null;
+  return clauses.length === 1 ? clauses[0] : {and: clauses};
+}
+
+function complete(c) {
+  return c.field && (c.op === "exists" || String(c.value).trim() !== "");
+}
+
+function facetClauses(state, fields, nested) {
+  return Object.entries(state.facets)
+    .filter(([, values]) => values.length)
+    .map(([field, values]) => {
+      const spec = fields[field];
+      const clause = {terms: {field, values: values.map((v) => typed(spec, v))}};
+      return nested ? nest(spec, clause) : clause;
+    });
+}
+
+/** The subject-level filter of the cohort: facets AND (groups joined by `join`), where each
+ * group is "has a series where all its conditions hold". */
+export function subjectFilter(state, fields) {
+  const clauses = facetClauses(state, fields, true);
+  const groups = state.groups
+    .map((group) => all(group.filter(complete).map((c) => condition(fields[c.field], c))))
+    .filter(Boolean)
+    .map((where) => ({hasSeries: where}));
+  if (groups.length > 1 && state.join === "or") clauses.push({or: groups});
+  else clauses.push(...groups);
+  return all(clauses);
+}
+
+/** The series listing: series meeting the facets that also meet at least one series group
+ * (every field is on a series document, so nothing is nested). */
+export function seriesFilter(state, fields) {
+  const clauses = facetClauses(state, fields, false);
+  const groups = state.groups
+    .map((group) => all(group.filter(complete).map((c) => condition(fields[c.field], c))))
+    .filter(Boolean);
+  if (groups.length === 1) clauses.push(groups[0]);
+  else if (groups.length > 1) clauses.push({or: groups});
+  return all(clauses);
+}
