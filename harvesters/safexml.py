@@ -53,4 +53,5 @@ def text_of(element: Element | None) -> str:
     """The element's whole text, whitespace collapsed ("" for None)."""
     if element is None:
         return ""
-    return " ".join("".join(element.itertext()).split())
+    text = element.text or "" if len(element) == 0 else "".join(element.itertext())
+    return " ".join(text.split())
