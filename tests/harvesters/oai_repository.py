@@ -76,7 +76,7 @@ class OaiRepository:
             return Reply(body=self.sets.read_bytes())
         if verb == "ListRecords":
             return self._list_records(params)
-        return Reply(body=_error("badVerb", "Illegal OAI verb"))
+        return Reply(body=error_document("badVerb", "Illegal OAI verb"))
 
     def _list_records(self, params: dict[str, str]) -> Reply:
         token = params.get("resumptionToken")
@@ -125,7 +125,8 @@ def _datestamp(record: etree._Element) -> str:
     return str(record.findtext("oai:header/oai:datestamp", namespaces=NS) or "")
 
 
-def _error(code: str, text: str) -> bytes:
+def error_document(code: str, text: str) -> bytes:
+    """An OAI-PMH error answer (for the codes no recorded file shows)."""
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="{OAI}">'
         f"<responseDate>{RESPONSE_DATE}</responseDate><request>http://test/oai</request>"

@@ -21,6 +21,7 @@ from tests.harvesters.oai_repository import (
     SICKLE,
     VIRINGO,
     OaiRepository,
+    error_document,
     example_repository,
     records_in,
 )
@@ -184,6 +185,42 @@ def test_protocol_errors_are_clear(document: str, words: str) -> None:
     ):
         walk(harvester(server.url))
     assert words in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("badVerb", "is it the repository's base URL?"),
+        ("noMetadataFormats", "offers no metadata formats"),
+    ],
+)
+def test_errors_before_the_listing_are_fatal(code: str, words: str) -> None:
+    faults = {1: Reply(body=error_document(code, "said"))}
+    with (
+        serving(example_repository(), faults) as server,
+        pytest.raises(FatalHarvestError) as caught,
+    ):
+        harvester(server.url).check_connection()
+    assert f"Identify: {code}: " in caught.value.message and words in caught.value.message
+    assert "(said)" in caught.value.message  # the repository's own words, quoted
+
+
+def test_sets_are_listed_across_resumption_tokens() -> None:
+    first = (VIRINGO / "oai_listsets.xml").read_bytes()
+    first = first.replace(
+        b'<resumptionToken completeListSize="11" />', b"<resumptionToken>more</resumptionToken>"
+    )
+    second = first.replace(b"<setSpec>DATACITE.GTEX</setSpec>", b"<setSpec>LATER.ONLY</setSpec>")
+    second = second.replace(b"<resumptionToken>more</resumptionToken>", b"")
+    repository = example_repository()
+
+    def route(path: str, params: dict[str, str]) -> Reply:
+        if params.get("verb") == "ListSets":
+            return Reply(body=second if params.get("resumptionToken") == "more" else first)
+        return repository(path, params)
+
+    with serving(route) as server:
+        harvester(server.url, set_spec="LATER.ONLY").check_connection()  # only on page 2
 
 
 def test_an_expired_resumption_token_stops_the_run_to_retry() -> None:
