@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import Enum
 
@@ -9,6 +10,7 @@ import strawberry
 
 from api.graphql import relay
 from api.graphql.context import Context, blocking
+from catalogue.errors import ErrorDetail, ValidationError
 from catalogue.services.harvests import HarvestStarted, RunView, SourceView
 
 Info = strawberry.Info[Context, None]
@@ -107,10 +109,10 @@ async def sources(info: Info, first: int | None, after: str | None) -> relay.Con
 async def harvest_runs(
     info: Info, source: str | None, first: int | None, after: str | None
 ) -> relay.Connection[HarvestRun]:
-    """Newest first; the cursor is the start time of the last run seen."""
+    """Newest first; the cursor is the start time and id of the last run seen."""
     service = info.context.services.harvests
     size = relay.page_size(first)
-    before = _moment(relay.decode(after))
+    before = _position(relay.decode(after))
     runs, more = await blocking(service.runs, info.context.identity, source, size, before)
 
     async def counter() -> int:
@@ -118,22 +120,23 @@ async def harvest_runs(
 
     return relay.connection(
         [HarvestRun.of(r) for r in runs],
-        [relay.encode(r.started_at.isoformat()) for r in runs],
+        [relay.encode([r.started_at.isoformat(), str(r.id)]) for r in runs],
         has_next=more,
         has_previous=after is not None,
         counter=counter,
     )
 
 
-def _moment(value: object) -> datetime | None:
+def _position(value: object) -> tuple[datetime, uuid.UUID] | None:
     if value is None:
         return None
+    bad = ValidationError("invalid cursor", [ErrorDetail("not a cursor", "after")])
+    if not isinstance(value, list) or len(value) != 2:
+        raise bad
     try:
-        return datetime.fromisoformat(str(value))
+        return datetime.fromisoformat(str(value[0])), uuid.UUID(str(value[1]))
     except ValueError:
-        from catalogue.errors import ErrorDetail, ValidationError
-
-        raise ValidationError("invalid cursor", [ErrorDetail("not a cursor", "after")]) from None
+        raise bad from None
 
 
 async def start_harvest(info: Info, source: str) -> HarvestStart:

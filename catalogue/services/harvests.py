@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
@@ -126,9 +127,10 @@ class HarvestService:
         identity: Identity,
         source: str | None,
         first: int,
-        before: datetime | None = None,
+        before: tuple[datetime, uuid.UUID] | None = None,
     ) -> tuple[list[RunView], bool]:
-        """Runs, newest first (started before `before`), and whether older ones follow."""
+        """Runs, newest first (after the run `before` = (start, id) in that order), and whether
+        older ones follow."""
         first = max(0, min(first, MAX_PAGE))
         query = (
             select(HarvestRun, Source.name)
@@ -139,7 +141,13 @@ class HarvestService:
         if source is not None:
             query = query.where(Source.name == source)
         if before is not None:
-            query = query.where(col(HarvestRun.started_at) < before)
+            started, run_id = before
+            query = query.where(
+                sa.or_(
+                    col(HarvestRun.started_at) < started,
+                    sa.and_(col(HarvestRun.started_at) == started, col(HarvestRun.id) < run_id),
+                )
+            )
         with self.store.session() as session:
             rows = session.exec(query).all()
         views = [_view(run, name, identity) for run, name in rows[:first]]

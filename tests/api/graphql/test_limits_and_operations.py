@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from pydicom.data import get_testdata_file
 
 from catalogue.access import ANONYMOUS, Identity
+from catalogue.models import HarvestRun, RunStatus, Source
 from catalogue.settings import Settings
 from tests.api.graphql.conftest import ADMIN, Ask, as_caller, asker, codes, data
 
@@ -167,3 +169,35 @@ async def test_me(node: FastAPI) -> None:
     assert me == {"anonymous": False, "subject": "c@site", "roles": ["curator"]}
     me = data(await _ask(node, "{ me { anonymous subject roles } }"))["me"]
     assert me == {"anonymous": True, "subject": None, "roles": []}
+
+
+async def test_harvest_runs_page_newest_first_even_with_equal_start_times(
+    api: Ask, node: FastAPI
+) -> None:
+    store = node.state.store
+    site = store.ensure_site("site-runs", "Runs")
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    with store.session() as session:
+        source = Source(name="runs", kind="dicom-folder", site_id=site.id)
+        session.add(source)
+        session.flush()
+        session.add_all(
+            [
+                HarvestRun(source_id=source.id, started_at=moment, status=RunStatus.SUCCEEDED)
+                for _ in range(3)
+            ]
+        )
+    seen, after = [], None
+    while True:
+        body = data(
+            await api(
+                """query($after: String) { harvestRuns(source: "runs", first: 1, after: $after) {
+                  totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }""",
+                {"after": after},
+            )
+        )["harvestRuns"]
+        seen += [e["node"]["id"] for e in body["edges"]]
+        if not body["pageInfo"]["hasNextPage"]:
+            break
+        after = body["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == body["totalCount"] == 3
