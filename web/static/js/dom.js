@@ -15,12 +15,20 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** A `Count` as people read it; suppressed counts read "fewer than k" and point at the note. */
+/** A suppressed count as people read it: "fewer than k" when nothing of it may be known
+ * exactly; a cell hidden to protect a small one that still holds `atLeast` known records reads
+ * "more than n" (its true value exceeds `atLeast`), never a false "fewer than k". */
+export function countText(count) {
+  if (!count.suppressed) return count.display;
+  return count.atLeast > 0 ? `more than ${count.atLeast}` : count.display;
+}
+
+/** A `Count` in an element; suppressed counts are marked and point at the note. */
 export function countCell(count, tag = "span") {
   if (!count) return h(tag, {}, "–");
   if (!count.suppressed) return h(tag, {class: "count"}, count.display);
-  return h(tag, {class: "count suppressed", title: `Suppressed: fewer than ${count.threshold}`,
-                 "aria-describedby": "suppression-note"}, count.display);
+  return h(tag, {class: "count suppressed", title: `Suppressed (threshold ${count.threshold})`,
+                 "aria-describedby": "suppression-note"}, countText(count));
 }
 
 export function anySuppressed(...counts) {

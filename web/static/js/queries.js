@@ -3,7 +3,7 @@
 const COUNT = "value suppressed threshold atLeast display";
 // The cost estimate takes `sites`, `subjects`, `studies` and `series` for pages of 20 wherever
 // they appear, so nested counts ask only for what is shown.
-const SHORT = "suppressed threshold display";
+const SHORT = "suppressed threshold atLeast display";
 
 export const FIELDS = "{ searchFields { name level type multi description } }";
 

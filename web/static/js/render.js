@@ -56,8 +56,8 @@ export function renderSummary(root, cohort) {
       ...s.collections.flatMap((c) => [c.subjects, c.studies, c.series])])];
   const note = anySuppressed(...counts) ? h("p", {id: "suppression-note", class: "note"},
     `"Fewer than ${cohort.threshold}" marks a count below ${cohort.threshold} from collections that share aggregate counts only. ` +
-    "Such counts are suppressed the same way in every total and facet, so no count can be recovered by subtraction; " +
-    "the totals include what you may know exactly.") : null;
+    `"More than n" marks a count hidden so that such a small count cannot be worked out by subtraction from the others; ` +
+    "n is the part you may see records of. Totals, sites, collections and facets are suppressed together.") : null;
   const partial = cohort.partial ? h("p", {class: "note warning"}, "Some sites did not answer: their counts are missing.") : null;
   clear(root, totals(cohort), note, partial, siteTable(cohort));
 }

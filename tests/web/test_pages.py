@@ -1,0 +1,109 @@
+"""The web UI against a real node in Chromium: what it shows is what the GraphQL API answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from tests.federation.nodes import Node
+from tests.web.conftest import admin_token
+
+pytestmark = pytest.mark.browser
+
+COUNTS = """query($query: CohortInput!) { cohort(query: $query) { threshold
+  sites { collections { title subjects { suppressed atLeast display } } } } }"""
+
+
+def shown(count: dict[str, Any]) -> str:
+    """How the page writes a count: a suppressed one holding known records reads "more than n"."""
+    if count["suppressed"] and count["atLeast"] > 0:
+        return f"more than {count['atLeast']}"
+    return str(count["display"])
+
+
+def replay(node: Node, request: Request) -> dict[str, Any]:
+    """The page's own cohort request, asked of the API directly."""
+    body: dict[str, Any] = request.post_data_json
+    answer: dict[str, Any] = node.query(body["query"], variables=body["variables"])["cohort"]
+    return answer
+
+
+def totals(page: Page) -> list[str]:
+    return [page.locator(f"#totals [data-count={k}]").inner_text() for k in LEVELS]
+
+
+LEVELS = ("subjects", "studies", "series")
+
+
+def is_cohort(request: Request) -> bool:
+    return request.url.endswith("/graphql") and "cohort(" in (request.post_data or "")
+
+
+def test_a_series_criterion_gives_the_apis_counts_and_lives_in_the_url(
+    node: Node, page: Page
+) -> None:
+    with page.expect_request(is_cohort) as first:
+        page.goto(node.url)
+    everyone = replay(node, first.value)
+    expect(page.locator("#totals [data-count=subjects]")).to_have_text(shown(everyone["subjects"]))
+
+    page.get_by_role("button", name="Add a series group").click()
+    page.locator("#g0c0-field").select_option("field_strength_t")
+    page.locator("#g0c0-op").select_option("gte")
+    with page.expect_request(is_cohort) as narrowed:
+        page.locator("#g0c0-value").fill("3")
+    sent: dict[str, Any] = narrowed.value.post_data_json
+    assert sent["variables"]["query"]["filter"] == {
+        "hasSeries": {"range": {"field": "field_strength_t", "gte": 3}}
+    }
+    strong = replay(node, narrowed.value)
+    assert strong["subjects"] != everyone["subjects"]  # the criterion narrows the cohort
+    expect(page.locator("#totals [data-count=subjects]")).to_have_text(shown(strong["subjects"]))
+    assert totals(page) == [shown(strong[k]) for k in LEVELS]
+
+    group = parse_qs(urlsplit(page.url).query)["g"]
+    assert [json.loads(g) for g in group] == [[["field_strength_t", "gte", "3"]]]
+    page.goto(page.url)  # a bookmarked cohort opens as it was left
+    expect(page.locator("#g0c0-field")).to_have_value("field_strength_t")
+    expect(page.locator("#g0c0-value")).to_have_value("3")
+    expect(page.locator("#totals [data-count=subjects]")).to_have_text(shown(strong["subjects"]))
+    assert totals(page) == [shown(strong[k]) for k in LEVELS]
+    link = page.locator("#results-list a.access").first
+    expect(link).to_have_attribute("href", re.compile(r"^https://pacs\.alpha\.example/series/"))
+
+
+def test_suppressed_counts_read_fewer_than_k_with_the_reason(node: Node, page: Page) -> None:
+    answer = node.query(COUNTS, variables={"query": {}})["cohort"]
+    registry = next(
+        c for s in answer["sites"] for c in s["collections"] if c["title"] == "Registry"
+    )
+    assert registry["subjects"]["suppressed"], "the aggregate-only collection should be small"
+
+    page.goto(node.url)
+    row = page.locator("#site-table tr.collection", has_text="Registry")
+    expect(row.locator("td").first).to_have_text(f"fewer than {answer['threshold']}")
+    expect(page.locator("#suppression-note")).to_contain_text(f"Fewer than {answer['threshold']}")
+
+
+def test_the_dashboard_lists_sources_and_lets_an_admin_start_a_harvest(
+    node: Node, page: Page
+) -> None:
+    page.goto(f"{node.url}/harvest.html")
+    for source in ("brain-mr", "registry"):
+        row = page.locator(f"#sources-table tr[data-source={source}]")
+        expect(row).to_contain_text("succeeded")
+    expect(page.locator("button[data-start]")).to_have_count(0)  # not signed in
+
+    page.locator("#token").fill(admin_token())
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#session-status")).to_contain_text("Signed in as ada")
+    page.locator("button[data-start=registry]").click()
+    expect(
+        page.get_by_role("status").filter(has_text="Harvest of registry started")
+    ).to_be_visible()
+    expect(page.locator("#runs-table tbody tr")).to_have_count(3, timeout=60_000)
