@@ -23,8 +23,12 @@ from tests.harvesters.phi_corpus import write_phi_corpus
 pytestmark = pytest.mark.anyio
 
 API_QUERIES = [
-    "{ sites { slug name iri collections { title description iri accessUrl siteSlug "
-    "subjects { value } studies { value } series { value } } } }",
+    "{ sites { edges { node { slug name iri collections { edges { node { title description iri "
+    "accessUrl siteSlug counts { subjects { value } studies { value } series { value } } } } } "
+    "} } } }",
+    "{ collections(first: 10) { edges { node { subjects(first: 50) { edges { node { iri sex "
+    "birthYear group studies(first: 10) { edges { node { iri description year ageYears "
+    "accessUrl } } } } } } } } } }",
 ]
 
 
