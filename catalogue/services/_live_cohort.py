@@ -9,22 +9,23 @@ import httpx
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
-from catalogue.models import Visibility
-from catalogue.search._summary import CollectionCounts, FacetResult, SiteCounts
+from catalogue.search._summary import FacetResult, SiteCounts
 from catalogue.search.suppression import Count
 
+# Per-site totals only (a live site's collections stay its own business), facets when asked:
+# the site's query-cost limit must never refuse what a hub sends.
 COHORT = """
 query LiveCohort($query: CohortInput!) {
   cohort(query: $query) {
-    subjects { ...C } studies { ...C } series { ...C } threshold
-    sites {
-      slug name subjects { ...C } studies { ...C } series { ...C }
-      collections { id title subjects { ...C } studies { ...C } series { ...C } }
-    }
-    facets { field type buckets { value low high count { ...C } } other { ...C } missing { ...C } }
+    subjects { ...C } studies { ...C } series { ...C }
+    sites { slug name subjects { ...C } studies { ...C } series { ...C } }
+    %s
   }
 }
 fragment C on Count { value suppressed threshold atLeast }
+"""
+FACETS = """
+facets { field type buckets { value low high count { ...C } } other { ...C } missing { ...C } }
 """
 
 
@@ -54,7 +55,8 @@ def ask(site: LiveSite, query: dict[str, Any], client: httpx.Client) -> LiveAnsw
     headers = {"Accept": "application/json"}
     if site.api_key is not None:
         headers["Authorization"] = f"Bearer {site.api_key.get_secret_value()}"
-    body = {"query": COHORT, "variables": {"query": cohort_input(query)}}
+    document = COHORT % (FACETS if query.get("facets") else "")
+    body = {"query": document, "variables": {"query": cohort_input(query)}}
     try:
         reply = client.post(site.url, json=body, headers=headers, timeout=site.timeout_s)
     except httpx.TimeoutException:
@@ -79,16 +81,12 @@ def _answer(data: dict[str, Any]) -> LiveAnswer:
             slug=s["slug"],
             name=s["name"],
             **_counts(s),
-            collections=[
-                CollectionCounts(
-                    id=c["id"], title=c["title"], visibility=Visibility.AGGREGATE, **_counts(c)
-                )
-                for c in s["collections"]
-            ],
+            collections=[],
         )
         for s in data["sites"]
     ]
-    return LiveAnswer(**_counts(data), sites=sites, facets=[_facet(f) for f in data["facets"]])
+    facets = [_facet(f) for f in data.get("facets") or []]
+    return LiveAnswer(**_counts(data), sites=sites, facets=facets)
 
 
 def _counts(data: dict[str, Any]) -> dict[str, Count]:

@@ -112,11 +112,13 @@ class Node:
                 self.kill()
             self.process = None
 
-    def query(self, query: str, key: str | None = None, **variables: Any) -> dict[str, Any]:
+    def query(
+        self, document: str, key: str | None = None, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         reply = httpx.post(
             self.graphql,
-            json={"query": query, "variables": variables},
+            json={"query": document, "variables": variables or {}},
             headers=headers,
             timeout=60,
         )
