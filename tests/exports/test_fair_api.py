@@ -206,3 +206,9 @@ async def test_no_patient_identifier_in_any_export(client: httpx.AsyncClient, st
     assert "collection:" in bodies[-2]  # the record sits in its collection's set
     assert not [b for b in bodies if pseudonym in b or "7f3a9c2e51d4" in b]
     assert not [b for b in bodies if str(subject.id) in b and "<record" not in b]
+
+
+async def test_the_routes_are_in_the_openapi_reference(client: httpx.AsyncClient):
+    paths = set((await client.get("/openapi.json")).json()["paths"])
+    assert {"/id/dataset/{dataset_id}", "/id/dataset_version/{version_id}"} <= paths
+    assert {"/catalog", "/oai"} <= paths
