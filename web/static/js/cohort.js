@@ -20,8 +20,13 @@ let lastFacets = [];
 let generation = 0;
 const pager = {index: 0, cursors: [null]};
 
+// Age at study in ten-year bands; the API takes at most 12 facets.
+const AGE = {histogram: {field: "age_years", interval: 10, min: 0, max: 100}};
+
 function facetInputs() {
-  return FACETS.filter((name) => fields[name]).slice(0, 12).map((field) => ({terms: {field, size: 15}}));
+  const terms = FACETS.filter((name) => fields[name]).map((field) => ({terms: {field, size: 15}}));
+  if (!fields.age_years) return terms.slice(0, 12);
+  return [...terms.slice(0, 5), AGE, ...terms.slice(5, 11)];
 }
 
 function suggest(field) {

@@ -84,12 +84,28 @@ function complete(c) {
   return c.field && (c.op === "exists" || String(c.value).trim() !== "");
 }
 
+/** A histogram bin's URL form: "low..high" stands for low <= value < high. */
+export function binKey(low, high) {
+  return `${low}..${high}`;
+}
+
+const BIN = /^(-?\d+(?:\.\d+)?)\.\.(-?\d+(?:\.\d+)?)$/;
+
+function facetClause(field, spec, values) {
+  const bins = values.map((v) => BIN.exec(v));
+  if (spec && spec.type !== "keyword" && bins.every(Boolean)) {
+    const ranges = bins.map(([, low, high]) => ({range: {field, gte: Number(low), lt: Number(high)}}));
+    return ranges.length === 1 ? ranges[0] : {or: ranges};
+  }
+  return {terms: {field, values: values.map((v) => typed(spec, v))}};
+}
+
 function facetClauses(state, fields, nested) {
   return Object.entries(state.facets)
     .filter(([, values]) => values.length)
     .map(([field, values]) => {
       const spec = fields[field];
-      const clause = {terms: {field, values: values.map((v) => typed(spec, v))}};
+      const clause = facetClause(field, spec, values);
       return nested ? nest(spec, clause) : clause;
     });
 }

@@ -1,14 +1,21 @@
 // Rendering of the cohort answer: facets, summary with the per-site table, result lists.
+import {binKey} from "./criteria.js";
 import {anySuppressed, clear, countCell, h, when} from "./dom.js";
 import {fieldLabel, valueLabel} from "./labels.js";
 
 /** Facet checkboxes; a selected value stays listed even when the cohort no longer holds it. */
 export function renderFacets(root, facets, state, toggle) {
-  const shown = facets.filter((f) => f.buckets.length || (state.facets[f.field] || []).length);
+  const held = (f) => f.buckets.some((b) => b.count.value !== 0 || b.count.suppressed);
+  const shown = facets.filter((f) => held(f) || (state.facets[f.field] || []).length);
   const boxes = shown.map((facet) => {
     const selected = state.facets[facet.field] || [];
-    const listed = facet.buckets.map((b) => [String(b.value), b.value, b.count]);
-    for (const value of selected) if (!listed.some(([key]) => key === value)) listed.push([value, value, null]);
+    const buckets = facet.buckets.filter((b) => b.count.value !== 0 || b.count.suppressed);
+    const listed = buckets.map((b) => (facet.type === "histogram"
+      ? [binKey(b.low, b.high), `${b.low}–${b.high}`, b.count]
+      : [String(b.value), b.value, b.count]));
+    for (const value of selected) {
+      if (!listed.some(([key]) => key === value)) listed.push([value, value.replace("..", "–"), null]);
+    }
     const id = (value) => `facet-${facet.field}-${value}`.replace(/[^A-Za-z0-9_-]/g, "_");
     return h("fieldset", {class: "facet", "data-field": facet.field},
       h("legend", {}, fieldLabel(facet.field)),
