@@ -12,12 +12,14 @@ from pathlib import Path
 
 import jwt
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from harvesters.dicom.sample import write_sample_export
 from tests.conftest import IN_CI
 from tests.federation.nodes import Node
 
+# The machine running the suite may be busy: waits are generous, they only bound a failure.
+expect.set_options(timeout=20_000)
 CHROMIUM = Path(os.environ.get("CATALOGUE_TEST_CHROMIUM", "/usr/bin/chromium"))
 SECRET = "browser-tests-shared-secret-of-32-bytes-at-least"
 
