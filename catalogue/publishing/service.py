@@ -25,6 +25,7 @@ from catalogue.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from catalogue.exports.oaipmh.sets import assign_sets
 from catalogue.models import Dataset, DatasetVersion, DoiState, Site, Visibility, utcnow
 from catalogue.models.publishing import (
     CohortSnapshot,
@@ -282,6 +283,7 @@ class DatasetService:
         version.meta = attrs.descriptive(dataset.meta)
         session.add(version)
         session.flush()
+        assign_sets(session, dataset.id, version.members)  # OAI-PMH sets: its sites, collections
         tasks.append(queue(session, dataset, version, action))
         tasks.append(queue(session, dataset, None, _concept_action(dataset.state, action)))
         published = [v for v in versions_of(session, dataset.id) if v.published_at]

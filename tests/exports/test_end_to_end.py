@@ -14,7 +14,7 @@ from catalogue.exports.citation import citation
 from catalogue.exports.datacite import to_datacite_json, to_datacite_xml
 from catalogue.exports.dcat import FORMATS, dataset_graph, serialise
 from catalogue.exports.landing import render_landing
-from catalogue.exports.oaipmh import OaiConfig, OaiProvider, assign_sets
+from catalogue.exports.oaipmh import OaiConfig, OaiProvider
 from catalogue.exports.schemaorg import to_schemaorg
 from catalogue.exports.view import DatasetView, load_view
 from catalogue.models import DatasetVersion, Subject
@@ -79,8 +79,6 @@ def test_a_published_cohort_dataset_validates_in_every_format(
         views = [load_view(session, NODE, "dataset", created.id)]
         for version in session.exec(select(DatasetVersion)).all():
             views.append(load_view(session, NODE, "dataset_version", version.id))
-            assign_sets(session, created.id, version.members)
-        session.commit()
         pseudonyms = [s.native_id for s in session.exec(select(Subject)).all()]
     for view in views:
         texts += exports(view)
