@@ -81,6 +81,29 @@ def test_a_series_criterion_gives_the_apis_counts_and_lives_in_the_url(
     expect(link).to_have_attribute("href", re.compile(r"^https://pacs\.alpha\.example/series/"))
 
 
+def test_a_term_offered_for_the_free_text_filters_on_its_concept(node: Node, page: Page) -> None:
+    page.goto(node.url)
+    page.locator("#text").fill("hea")
+    head = page.locator("#term-suggestions button[data-term='SCTID:69536005']")
+    expect(head).to_be_visible()
+    with page.expect_request(is_cohort) as chosen:
+        head.click()
+    assert sent(chosen.value)["variables"]["query"]["filter"] == {
+        "hasSeries": {
+            "concept": {
+                "field": "body_part",
+                "iri": "http://snomed.info/id/69536005",
+                "includeDescendants": True,
+            }
+        }
+    }
+    answer = replay(node, chosen.value)
+    assert answer["subjects"]["atLeast"] > 0  # brain series are found under head
+    expect(page.locator("#concepts")).to_contain_text("Body part: Head or below")
+    expect(page.locator("#totals [data-count=subjects]")).to_have_text(shown(answer["subjects"]))
+    assert "t=" in page.url
+
+
 def test_suppressed_counts_read_fewer_than_k_with_the_reason(node: Node, page: Page) -> None:
     answer = node.query(COUNTS, variables={"query": {}})["cohort"]
     registry = next(

@@ -9,6 +9,7 @@ import {COHORT, FIELDS, SERIES, SUBJECTS} from "./queries.js";
 import {renderFacets, renderResults, renderSummary} from "./render.js";
 import {mountSaved} from "./saved.js";
 import {mountSession} from "./session.js";
+import {renderConcepts, suggestTerms} from "./terms.js";
 
 const FACETS = ["modality", "body_part", "sequence_type", "diagnosis", "sex", "site", "collection",
   "manufacturer", "field_strength_t", "annotations", "year", "species"];
@@ -42,7 +43,10 @@ function showError(error) {
 function changed(structural = false) {
   const search = toSearch(state);
   if (search !== location.search) history.pushState(null, "", location.pathname + search);
-  if (structural) renderGroups($("groups"), state, fields, suggest, changed);
+  if (structural) {
+    renderGroups($("groups"), state, fields, suggest, changed);
+    renderConcepts($("concepts"), state, changed);
+  }
   pager.index = 0;
   pager.cursors = [null];
   refresh();
@@ -96,6 +100,15 @@ function syncControls() {
   $("text").value = state.text;
   for (const radio of document.querySelectorAll("input[name=view]")) radio.checked = radio.value === state.view;
   renderGroups($("groups"), state, fields, suggest, changed);
+  renderConcepts($("concepts"), state, changed);
+}
+
+function chooseTerm(concept) {
+  if (!state.concepts.some((c) => c.field === concept.field && c.iri === concept.iri)) state.concepts.push(concept);
+  state.text = "";
+  $("text").value = "";
+  clear($("term-suggestions"));
+  changed(true);
 }
 
 async function main() {
@@ -117,7 +130,11 @@ async function main() {
   });
   $("text").addEventListener("input", () => {
     clearTimeout(typing);
-    typing = setTimeout(() => { state.text = $("text").value.trim(); changed(); }, 400);
+    typing = setTimeout(() => {
+      state.text = $("text").value.trim();
+      suggestTerms($("term-suggestions"), fields, state.text, chooseTerm);
+      changed();
+    }, 400);
   });
   for (const radio of document.querySelectorAll("input[name=view]")) {
     radio.addEventListener("change", () => { state.view = radio.value; changed(); });

@@ -1,13 +1,13 @@
 // Cohort criteria: the state of the builder, its URL form (so a cohort can be bookmarked and
 // shared) and the GraphQL `FilterInput` it stands for. Pure functions, no DOM.
 //
-// URL: ?q=<text>&f=<field>:<value> (repeated)&g=<JSON list of [field, op, value]> (one per
-// series group)&join=and|or&view=subjects|series&page=<cursor>
+// URL: ?q=<text>&f=<field>:<value> (repeated)&t=<JSON [field, concept IRI, label]> (repeated)
+// &g=<JSON list of [field, op, value]> (one per series group)&join=and|or&view=subjects|series
 
 export const OPS = {is: "is", gte: "at least", lte: "at most", exists: "is recorded"};
 
 export function emptyState() {
-  return {text: "", facets: {}, groups: [], join: "and", view: "subjects"};
+  return {text: "", facets: {}, concepts: [], groups: [], join: "and", view: "subjects"};
 }
 
 export function fromSearch(search) {
@@ -19,6 +19,14 @@ export function fromSearch(search) {
     if (at <= 0) continue;
     const field = pair.slice(0, at);
     (state.facets[field] ||= []).push(pair.slice(at + 1));
+  }
+  for (const raw of params.getAll("t")) {
+    try {
+      const [field, iri, label] = JSON.parse(raw);
+      if (typeof field === "string" && typeof iri === "string") state.concepts.push({field, iri, label: String(label || iri)});
+    } catch {
+      // A broken concept in a hand-edited link is dropped.
+    }
   }
   for (const raw of params.getAll("g")) {
     try {
@@ -43,6 +51,7 @@ export function toSearch(state) {
   for (const [field, values] of Object.entries(state.facets)) {
     for (const value of values) params.append("f", `${field}:${value}`);
   }
+  for (const c of state.concepts) params.append("t", JSON.stringify([c.field, c.iri, c.label]));
   for (const group of state.groups) {
     params.append("g", JSON.stringify(group.map((c) => (c.op === "exists" ? [c.field, c.op] : [c.field, c.op, c.value]))));
   }
@@ -101,13 +110,17 @@ function facetClause(field, spec, values) {
 }
 
 function facetClauses(state, fields, nested) {
-  return Object.entries(state.facets)
+  const concepts = state.concepts.map(({field, iri}) => {
+    const clause = {concept: {field, iri, includeDescendants: true}};
+    return nested ? nest(fields[field], clause) : clause;
+  });
+  return concepts.concat(Object.entries(state.facets)
     .filter(([, values]) => values.length)
     .map(([field, values]) => {
       const spec = fields[field];
       const clause = facetClause(field, spec, values);
       return nested ? nest(spec, clause) : clause;
-    });
+    }));
 }
 
 /** The subject-level filter of the cohort: facets AND (groups joined by `join`), where each
