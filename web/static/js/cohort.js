@@ -19,6 +19,7 @@ let state = fromSearch(location.search);
 let fields = {};
 let lastFacets = [];
 let generation = 0;
+let lastPush = 0;
 const pager = {index: 0, cursors: [null]};
 
 // Age at study in ten-year bands; the API takes at most 12 facets.
@@ -42,7 +43,13 @@ function showError(error) {
 /** Criteria changed: record them in the URL, start again at the first page, refresh. */
 function changed(structural = false) {
   const search = toSearch(state);
-  if (search !== location.search) history.pushState(null, "", location.pathname + search);
+  if (search !== location.search) {
+    // Edits within a second of each other (typing) make one history entry, not one per key.
+    const now = Date.now();
+    if (now - lastPush < 1000) history.replaceState(null, "", location.pathname + search);
+    else history.pushState(null, "", location.pathname + search);
+    lastPush = now;
+  }
   if (structural) {
     renderGroups($("groups"), state, fields, suggest, changed);
     renderConcepts($("concepts"), state, changed);

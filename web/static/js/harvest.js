@@ -15,6 +15,8 @@ const START = "mutation Start($source: String!) { startHarvest(source: $source) 
 const $ = (id) => document.getElementById(id);
 let me = {anonymous: true, roles: []};
 let polling;
+// Harvests started here whose run the node has not listed yet: source name -> start time (ms).
+const awaited = new Map();
 
 function age(seconds) {
   if (seconds === null || seconds === undefined) return "never succeeded";
@@ -47,8 +49,9 @@ function startButton(source) {
     onclick: async (event) => {
       event.target.disabled = true;
       try {
-        await graphql(START, {source: source.name});
+        const {startHarvest} = await graphql(START, {source: source.name});
         $("error").replaceChildren(h("p", {role: "status"}, `Harvest of ${source.name} started.`));
+        awaited.set(source.name, Date.parse(startHarvest.startedAt));
         poll();
       } catch (error) {
         $("error").replaceChildren(h("p", {role: "alert"}, `Could not start ${source.name}: ${error.message}`));
@@ -92,14 +95,20 @@ async function refresh() {
     const list = sources.edges.map((e) => e.node);
     clear($("sources"), sourcesTable(list));
     clear($("runs"), runsTable(harvestRuns.edges.map((e) => e.node)));
-    return list.some((s) => s.harvesting);
+    for (const s of list) {
+      const since = awaited.get(s.name);
+      if (since === undefined) continue;
+      const listed = s.lastRun && Date.parse(s.lastRun.startedAt) >= since - 1000;
+      if (listed || Date.now() - since > 60_000) awaited.delete(s.name);
+    }
+    return list.some((s) => s.harvesting) || awaited.size > 0;
   } catch (error) {
     clear($("error"), h("p", {role: "alert"}, `The node refused: ${error.message}`));
     return false;
   }
 }
 
-/** Refresh every two seconds while a harvest runs. */
+/** Refresh every two seconds while a harvest runs or one started here is not listed yet. */
 async function poll() {
   clearTimeout(polling);
   if (await refresh()) polling = setTimeout(poll, 2000);
