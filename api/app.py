@@ -16,6 +16,8 @@ from api.graphql.context import Services
 from api.graphql.router import graphql_router
 from api.harvesting import harvest_service, live_sites
 from catalogue import __version__
+from catalogue.audit import AuditLog
+from catalogue.grants import GrantService
 from catalogue.publishing.factory import dataset_service
 from catalogue.search import Indexer, SearchService, backend_from_settings
 from catalogue.services.changes import ChangeFeed
@@ -99,6 +101,8 @@ def create_app(
         datasets=app.state.datasets,
         changes=ChangeFeed(store),
         federation=FederationService(search, store, live_sites(settings)),
+        grants=GrantService(store),
+        audit=AuditLog(store),
     )
     app.state.graphql_services = services
     app.include_router(

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import col, select
 
@@ -66,6 +67,20 @@ class AuditLog:
         )
         with self.store.session() as session:
             session.add(entry)
+
+    def count(
+        self, identity: Identity, *, subject: str | None = None, action: str | None = None
+    ) -> int:
+        """How many entries `entries` would walk through with the same filters."""
+        if not may_read_audit(identity):
+            raise PermissionDeniedError("only admins read the audit log")
+        query = select(sa.func.count()).select_from(AuditEntry)
+        if subject is not None:
+            query = query.where(col(AuditEntry.subject) == subject)
+        if action is not None:
+            query = query.where(col(AuditEntry.action) == action)
+        with self.store.session() as session:
+            return int(session.exec(query).one())
 
     def entries(
         self,

@@ -18,6 +18,8 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from catalogue.access import Identity
+from catalogue.audit import AuditLog
+from catalogue.grants import GrantService
 from catalogue.publishing.service import DatasetService
 from catalogue.search.service import SearchService
 from catalogue.services.changes import ChangeFeed
@@ -55,6 +57,8 @@ class Services:
     datasets: DatasetService
     changes: ChangeFeed
     federation: FederationService
+    grants: GrantService
+    audit: AuditLog
 
 
 async def blocking(call: Callable[..., T], *args: Any) -> T:

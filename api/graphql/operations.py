@@ -16,13 +16,6 @@ from catalogue.services.harvests import HarvestStarted, RunView, SourceView
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type(description="The caller as this node knows them.")
-class Me:
-    anonymous: bool
-    subject: str | None = strawberry.field(description="The identity's subject (user or client).")
-    roles: list[str]
-
-
 @strawberry.enum
 class RunStatus(Enum):
     RUNNING = "running"

@@ -19,8 +19,8 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from api.graphql import access, datasets, limits, ontology, operations, relay
 from api.graphql import changes as feed
-from api.graphql import datasets, limits, ontology, operations, relay
 from api.graphql import search as search_types
 from api.graphql.context import Context, blocking
 from api.graphql.errors import ErrorCodes
@@ -74,12 +74,23 @@ class Query:
     def node(self, info: Info) -> Node:
         return Node(name=info.context.node_name, version=__version__)
 
-    @strawberry.field(description="Who is asking, as this node knows them.")
-    def me(self, info: Info) -> operations.Me:
-        identity = info.context.identity
-        return operations.Me(
-            anonymous=identity.is_anonymous, subject=identity.subject, roles=sorted(identity.roles)
-        )
+    @strawberry.field(description="Who is asking, as this node knows them, with their grants.")
+    async def me(self, info: Info) -> access.Me:
+        return await access.me(info)
+
+    @strawberry.field(
+        description="Queries that touched non-public collections, newest first (administrators "
+        "and clients with `audit:read`)."
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        subject: str | None = None,
+        action: str | None = None,
+        first: First = None,
+        after: After = None,
+    ) -> relay.Connection[access.AuditEntry]:
+        return await access.audit_log(info, subject, action, first, after)
 
     @strawberry.field(
         description="Search one kind of record; hits only from what the caller may read."
