@@ -20,6 +20,8 @@ from tests.federation.nodes import Node
 
 # The machine running the suite may be busy: waits are generous, they only bound a failure.
 expect.set_options(timeout=20_000)
+# Screenshots of the main pages, for a reviewer to look at (var/ is not versioned).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 CHROMIUM = Path(os.environ.get("CATALOGUE_TEST_CHROMIUM", "/usr/bin/chromium"))
 SECRET = "browser-tests-shared-secret-of-32-bytes-at-least"
 
@@ -65,6 +67,11 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         yield node
     finally:
         node.stop()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 def harvest(node: Node, *sources: str) -> None:

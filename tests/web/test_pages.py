@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from tests.federation.nodes import Node
-from tests.web.conftest import admin_token
+from tests.web.conftest import admin_token, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -79,6 +79,7 @@ def test_a_series_criterion_gives_the_apis_counts_and_lives_in_the_url(
     assert totals(page) == [shown(strong[k]) for k in LEVELS]
     link = page.locator("#results-list a.access").first
     expect(link).to_have_attribute("href", re.compile(r"^https://pacs\.alpha\.example/series/"))
+    screenshot(page, "cohort-builder")
 
 
 def test_a_term_offered_for_the_free_text_filters_on_its_concept(node: Node, page: Page) -> None:
@@ -115,6 +116,7 @@ def test_suppressed_counts_read_fewer_than_k_with_the_reason(node: Node, page: P
     row = page.locator("#site-table tr.collection", has_text="Registry")
     expect(row.locator("td").first).to_have_text(f"fewer than {answer['threshold']}")
     expect(page.locator("#suppression-note")).to_contain_text(f"Fewer than {answer['threshold']}")
+    screenshot(page, "cohort-suppressed")
 
 
 def test_the_dashboard_lists_sources_and_lets_an_admin_start_a_harvest(
@@ -134,3 +136,4 @@ def test_the_dashboard_lists_sources_and_lets_an_admin_start_a_harvest(
         page.get_by_role("status").filter(has_text="Harvest of registry started")
     ).to_be_visible()
     expect(page.locator("#runs-table tbody tr")).to_have_count(3, timeout=60_000)
+    screenshot(page, "harvest-dashboard")
