@@ -57,7 +57,8 @@ def test_a_series_criterion_gives_the_apis_counts_and_lives_in_the_url(
     everyone = replay(node, first.value)
     expect(page.locator("#totals [data-count=subjects]")).to_have_text(shown(everyone["subjects"]))
 
-    page.get_by_role("button", name="Add a series group").click()
+    page.get_by_role("button", name="Add a series group").focus()
+    page.keyboard.press("Enter")  # the builder works from the keyboard
     page.locator("#g0c0-field").select_option("field_strength_t")
     page.locator("#g0c0-op").select_option("gte")
     with page.expect_request(is_cohort) as narrowed:
