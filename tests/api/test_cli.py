@@ -147,10 +147,15 @@ def test_serve_answers_health_and_graphql_over_a_socket(served: str) -> None:
     assert health.status_code == 200
     assert health.json()["status"] == "ok"
     graphql = httpx.post(
-        f"{served}/graphql", timeout=10, json={"query": "{ node { version } sites { slug } }"}
+        f"{served}/graphql",
+        timeout=10,
+        json={"query": "{ node { version } sites { edges { node { slug } } } }"},
     )
     assert graphql.json() == {
-        "data": {"node": {"version": __version__}, "sites": [{"slug": "local"}]}
+        "data": {
+            "node": {"version": __version__},
+            "sites": {"edges": [{"node": {"slug": "local"}}]},
+        }
     }
     page = httpx.get(served, timeout=10)
     assert page.status_code == 200
