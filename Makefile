@@ -34,8 +34,8 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
-	eval "$$(deploy/local/services env)" && $(BIN)/pytest
+pytest: install  ## Every test, one worker per core (a test file stays on one worker: its fixtures are shared)
+	eval "$$(deploy/local/services env)" && $(BIN)/pytest -n auto --dist loadfile
 
 test: install services lint typecheck pytest  ## Lint, type-check and run every test against real services
 
