@@ -32,7 +32,7 @@ def admin_token() -> str:
     return jwt.encode(claims, SECRET, "HS256")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     root = tmp_path_factory.mktemp("web-node")
     export, open_dir, registry_dir = root / "export", root / "brain-mr", root / "registry"
@@ -92,7 +92,7 @@ START = "mutation($source: String!) { startHarvest(source: $source) { source } }
 SOURCES = "{ sources { edges { node { harvesting lastRun { status finishedAt } } } } }"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         reason = f"Chromium not found at {CHROMIUM} (run `deploy/local/services start chromium`)"
