@@ -187,6 +187,40 @@ class Settings(BaseSettings):
     auth_groups_claim: str = Field(
         "groups", description="Token claim listing the groups grants can be made to."
     )
+    oidc_issuer: str | None = Field(
+        None,
+        description="OpenID Connect issuer for browser sign-in (authorization code with PKCE); "
+        "unset: no sign-in with an issuer, tokens and API keys only.",
+    )
+    oidc_client_id: str | None = Field(None, description="This node's client id at the issuer.")
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="This node's client secret; unset: a public client (PKCE only)."
+    )
+    oidc_scopes: str = Field(
+        "openid", description="Scopes asked of the issuer (space-separated, with `openid`)."
+    )
+    oidc_groups_claim: str = Field(
+        "groups", description="ID-token claim listing the groups grants can be made to."
+    )
+    oidc_roles_claim: str = Field(
+        "roles", description="ID-token claim listing roles: `admin`, `curator:<site-slug>`."
+    )
+    oidc_display_name: str | None = Field(
+        None, description='Shown as "Sign in with <name>"; unset: the issuer\'s host name.'
+    )
+    oidc_redirect_base_url: AnyHttpUrl | None = Field(
+        None,
+        description="Public URL the issuer sends browsers back to (`<url>/auth/callback`); "
+        "unset: the base URL.",
+    )
+    oidc_session_seconds: int = Field(
+        3600, ge=60, le=86_400, description="Lifetime of the node token a sign-in hands out."
+    )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="Key signing the node's sign-in tokens (32 bytes or more); unset: a random "
+        "key kept in the data directory.",
+    )
     api_key_max_days: int = Field(
         365, ge=1, description="Longest lifetime of an API key for a platform client (days)."
     )
@@ -245,17 +279,14 @@ class Settings(BaseSettings):
         """
         if self.pseudonym_secret is not None:
             return self.pseudonym_secret
-        path = self.data_dir / "pseudonym.key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it first
-                pass
-            else:
-                with os.fdopen(fd, "w") as key:
-                    key.write(secrets.token_urlsafe(32))
-        return SecretStr(path.read_text().strip())
+        return _kept_key(self.data_dir / "pseudonym.key")
+
+    def session_key(self) -> SecretStr:
+        """The key signing sign-in tokens; without one, a random key kept in the data directory
+        (losing it only signs everybody out)."""
+        if self.session_secret is not None:
+            return self.session_secret
+        return _kept_key(self.data_dir / "session.key")
 
     @property
     def base_iri(self) -> str:
@@ -270,6 +301,20 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             shown["database_url"] = redact_url(self.store_url)
         return shown
+
+
+def _kept_key(path: Path) -> SecretStr:
+    """A random key created once at `path` (mode 0600) and never rewritten."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as key:
+                key.write(secrets.token_urlsafe(32))
+    return SecretStr(path.read_text().strip())
 
 
 def redact_url(url: str) -> str:
