@@ -14,10 +14,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
+from urllib.parse import urlsplit
 
 import httpx
+from pydantic import Field, field_validator
 
 from catalogue.errors import FatalHarvestError, RetriableHarvestError
+from harvesters.base import HarvesterConfig
 
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _CHUNK = 64 * 1024
@@ -40,6 +44,45 @@ class Fetched:
     status: int
     content_type: str
     body: bytes
+
+
+class FetchConfig(HarvesterConfig):
+    """Config of a harvester that GETs from one http(s) source through a `Fetcher`: a subclass
+    says what kind of source it is, what its `url` must be, and the media types it accepts."""
+
+    source_kind: ClassVar[str]  # "DCAT catalogue": begins every error message
+    url_means: ClassVar[str]  # "an http(s) address of the catalogue": for a wrong `url`
+    accept: ClassVar[str]  # the Accept header
+
+    url: str = Field(description="address of the source")
+    timeout_s: float = Field(60.0, gt=0, description="per-request timeout in seconds")
+    retries: int = Field(3, ge=0, le=10, description="retries of a request that failed")
+    retry_wait_s: float = Field(2.0, ge=0, description="first wait before a retry (doubles)")
+    max_retry_wait_s: float = Field(
+        300.0, ge=0, description="longest wait a `Retry-After` header may ask for"
+    )
+    verify_tls: bool = Field(True, description="check the server's TLS certificate")
+
+    @field_validator("url")
+    @classmethod
+    def _check_http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"url must be {cls.url_means}")
+        return url
+
+    def fetcher(self) -> Fetcher:
+        return Fetcher(
+            f"{self.source_kind} {self.url}",
+            FetchPolicy(
+                timeout_s=self.timeout_s,
+                retries=self.retries,
+                retry_wait_s=self.retry_wait_s,
+                max_wait_s=self.max_retry_wait_s,
+                verify_tls=self.verify_tls,
+                headers={"Accept": self.accept},
+            ),
+        )
 
 
 class _Retry(Exception):

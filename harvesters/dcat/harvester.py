@@ -13,23 +13,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar, Literal
-from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from rdflib import Graph
 
 from catalogue.errors import FatalHarvestError, HarvestError
 from catalogue.records import Cursor, Item
-from harvesters.base import Harvester, HarvesterConfig
+from harvesters.base import Harvester
 from harvesters.dcat import mapping
 from harvesters.dcat.jsonld import LocalContexts
 from harvesters.dcat.pages import ACCEPT, BadPageError, next_page, parse_page, serialisation
-from harvesters.fetch import Fetcher, FetchPolicy
+from harvesters.fetch import FetchConfig, Fetcher
 
 Format = Literal["auto", "turtle", "xml", "json-ld", "nt"]
 
 
-class DcatConfig(HarvesterConfig):
+class DcatConfig(FetchConfig):
+    source_kind: ClassVar[str] = "DCAT catalogue"
+    url_means: ClassVar[str] = "an http(s) address of the catalogue"
+    accept: ClassVar[str] = ACCEPT
+
     url: str = Field(description="address of the catalogue (its first page)")
     format: Format = Field(
         "auto",
@@ -43,34 +46,6 @@ class DcatConfig(HarvesterConfig):
         "(contexts are never fetched)",
     )
     max_pages: int = Field(10_000, ge=1, description="stop following `hydra:next` after this")
-    timeout_s: float = Field(60.0, gt=0, description="per-request timeout in seconds")
-    retries: int = Field(3, ge=0, le=10, description="retries of a request that failed")
-    retry_wait_s: float = Field(2.0, ge=0, description="first wait before a retry (doubles)")
-    max_retry_wait_s: float = Field(
-        300.0, ge=0, description="longest wait a `Retry-After` header may ask for"
-    )
-    verify_tls: bool = Field(True, description="check the server's TLS certificate")
-
-    @field_validator("url")
-    @classmethod
-    def _check_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("url must be an http(s) address of the catalogue")
-        return url
-
-    def fetcher(self) -> Fetcher:
-        return Fetcher(
-            f"DCAT catalogue {self.url}",
-            FetchPolicy(
-                timeout_s=self.timeout_s,
-                retries=self.retries,
-                retry_wait_s=self.retry_wait_s,
-                max_wait_s=self.max_retry_wait_s,
-                verify_tls=self.verify_tls,
-                headers={"Accept": ACCEPT},
-            ),
-        )
 
 
 class DcatHarvester(Harvester[DcatConfig]):

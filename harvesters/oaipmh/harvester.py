@@ -14,15 +14,15 @@ identifier, no title, unparsable metadata) is reported and the listing goes on.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
 from catalogue.errors import FatalHarvestError, HarvestError
 from catalogue.records import Checkpoint, Cursor, DatasetRecord, Deleted, Item
-from harvesters.base import Harvester, HarvesterConfig
-from harvesters.fetch import Fetcher, FetchPolicy
+from harvesters.base import Harvester
+from harvesters.fetch import FetchConfig
 from harvesters.oaipmh import mapping
 from harvesters.oaipmh.protocol import Identity, OaiClient, OaiRecord
 
@@ -30,7 +30,11 @@ PREFERRED = ("oai_datacite", "datacite", "oai_dc")  # richest first
 Prefix = Literal["auto", "oai_datacite", "datacite", "oai_dc"]
 
 
-class OaiPmhConfig(HarvesterConfig):
+class OaiPmhConfig(FetchConfig):
+    source_kind: ClassVar[str] = "OAI-PMH repository"
+    url_means: ClassVar[str] = "the http(s) base URL of the repository"
+    accept: ClassVar[str] = "text/xml, application/xml"
+
     url: str = Field(description="the repository's base URL, e.g. https://oai.example.org/oai")
     metadata_prefix: Prefix = Field(
         "auto",
@@ -38,36 +42,13 @@ class OaiPmhConfig(HarvesterConfig):
         "(oai_datacite, datacite, then oai_dc)",
     )
     set_spec: str | None = Field(None, description="harvest only this set (its setSpec)")
-    timeout_s: float = Field(60.0, gt=0, description="per-request timeout in seconds")
-    retries: int = Field(3, ge=0, le=10, description="retries of a request that failed")
-    retry_wait_s: float = Field(2.0, ge=0, description="first wait before a retry (doubles)")
-    max_retry_wait_s: float = Field(
-        300.0, ge=0, description="longest wait a `Retry-After` header may ask for"
-    )
-    verify_tls: bool = Field(True, description="check the server's TLS certificate")
 
     @field_validator("url")
     @classmethod
-    def _check_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("url must be the http(s) base URL of the repository")
-        if parts.query:
+    def _check_no_query(cls, url: str) -> str:
+        if urlsplit(url).query:
             raise ValueError("url must not hold a query: the harvester adds the verbs")
         return url
-
-    def fetcher(self) -> Fetcher:
-        return Fetcher(
-            f"OAI-PMH repository {self.url}",
-            FetchPolicy(
-                timeout_s=self.timeout_s,
-                retries=self.retries,
-                retry_wait_s=self.retry_wait_s,
-                max_wait_s=self.max_retry_wait_s,
-                verify_tls=self.verify_tls,
-                headers={"Accept": "text/xml, application/xml"},
-            ),
-        )
 
 
 class OaiPmhHarvester(Harvester[OaiPmhConfig]):
