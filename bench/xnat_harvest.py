@@ -171,7 +171,7 @@ def main() -> None:
     projects = max(1, round(200 * args.scale))
     sessions, scans = round(20_000 * args.scale), round(200_000 * args.scale)
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.harvesters.xnat_server", "--projects", str(projects),
+        [sys.executable, "-m", "api.demo.xnat_server", "--projects", str(projects),
          "--sessions", str(sessions), "--scans", str(scans)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from api.demo.xnat_server import USERS
+from api.demo.xnat_site import GeneratedSite, Sites
 from harvesters.base import HarvestContext, Harvester
 from harvesters.dicom.sample import write_sample_export
 from harvesters.registry import installed
@@ -19,8 +21,8 @@ from tests.federation.nodes import Node
 from tests.harvesters import dcat_catalogue, oai_repository, orthanc, partner_server
 from tests.harvesters.bids_datasets import write_example
 from tests.harvesters.scripted import ScriptedHarvester, items
-from tests.harvesters.xnat_server import USERS, serve_until_finished
-from tests.harvesters.xnat_site import GeneratedSite, Sites, recorded_site
+from tests.harvesters.xnat_server import serve_until_finished
+from tests.harvesters.xnat_site import recorded_site
 
 Options = dict[str, Any]
 Prepare = Callable[[pytest.FixtureRequest, Path], tuple[Options, Options]]

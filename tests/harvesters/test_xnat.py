@@ -10,13 +10,14 @@ import pytest
 from pydantic import SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
+from api.demo.xnat_server import USERS, Options, XnatServer
+from api.demo.xnat_site import GeneratedSite, Sites
 from catalogue.models import Sex, Visibility
 from catalogue.records import Item, Record, SeriesRecord, StudyRecord, SubjectRecord
 from harvesters.base import HarvestContext
 from harvesters.pseudonyms import Pseudonymiser
 from harvesters.xnat.harvester import XnatConfig, XnatHarvester
-from tests.harvesters.xnat_server import USERS, Options, XnatServer
-from tests.harvesters.xnat_site import PHI, GeneratedSite, Sites, recorded_site
+from tests.harvesters.xnat_site import PHI, recorded_site
 
 SECRET = "an-xnat-test-secret-of-32-chars!"
 LOGIN = {"username": "harvester", "password": USERS["harvester"]}

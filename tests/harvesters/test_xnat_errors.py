@@ -8,12 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from api.demo.xnat_server import Fault, Options, XnatServer
+from api.demo.xnat_site import GeneratedSite, Sites
 from catalogue.errors import FatalHarvestError, RetriableHarvestError
 from harvesters.xnat.harvester import XnatHarvester
 from harvesters.xnat.session_xml import BadDocument, parse_session
 from tests.harvesters.test_xnat import by_id, harvester, records
-from tests.harvesters.xnat_server import Fault, Options, XnatServer
-from tests.harvesters.xnat_site import HOSTILE_DOCUMENTS, GeneratedSite, Sites, recorded_site
+from tests.harvesters.xnat_site import HOSTILE_DOCUMENTS, recorded_site
 
 SITE = Sites((recorded_site(hostile=True), GeneratedSite(n_projects=2, n_sessions=12, n_scans=60)))
 

@@ -17,12 +17,13 @@ import pytest
 import sqlalchemy as sa
 
 from api.app import create_app
+from api.demo.xnat_server import USERS, XnatServer
+from api.demo.xnat_site import GeneratedSite, Sites
 from catalogue.settings import Settings
 from catalogue.store import Store
 from tests.api.test_cli import run
 from tests.harvesters.test_phi_end_to_end import API_QUERIES, _dump_tables, _leaks
-from tests.harvesters.xnat_server import USERS, XnatServer
-from tests.harvesters.xnat_site import PHI, GeneratedSite, Sites, recorded_site
+from tests.harvesters.xnat_site import PHI, recorded_site
 
 pytestmark = pytest.mark.anyio
 
