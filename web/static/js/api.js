@@ -11,7 +11,12 @@ export function setToken(value) {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-export class ApiError extends Error {}
+export class ApiError extends Error {
+  constructor(message, errors = []) {
+    super(message);
+    this.errors = errors;  // the API's error objects, with their `path`
+  }
+}
 
 /** Run a GraphQL document; resolves to `data`, rejects with the API's messages. */
 export async function graphql(query, variables = {}) {
@@ -24,7 +29,7 @@ export async function graphql(query, variables = {}) {
   } catch {
     throw new ApiError(`The node answered ${reply.status} without JSON.`);
   }
-  if (body.errors && body.errors.length) throw new ApiError(body.errors.map((e) => e.message).join("; "));
+  if (body.errors && body.errors.length) throw new ApiError(body.errors.map((e) => e.message).join("; "), body.errors);
   if (!reply.ok) throw new ApiError((body.error && body.error.message) || `The node answered ${reply.status}.`);
   return body.data;
 }

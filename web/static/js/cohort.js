@@ -10,6 +10,7 @@ import {renderFacets, renderResults, renderSummary} from "./render.js";
 import {mountSaved} from "./saved.js";
 import {mountSession} from "./session.js";
 import {renderConcepts, suggestTerms} from "./terms.js";
+import {describe} from "./tree.js";
 
 const FACETS = ["modality", "body_part", "sequence_type", "diagnosis", "sex", "site", "collection",
   "manufacturer", "field_strength_t", "annotations", "year", "species"];
@@ -25,8 +26,14 @@ const pager = {index: 0, cursors: [null]};
 // Age at study in ten-year bands; the API takes at most 12 facets.
 const AGE = {histogram: {field: "age_years", interval: 10, min: 0, max: 100}};
 
+// Body part is a tree: its facet counts each concept with what is below it (the closure).
+const TREES = {body_part: "body_part_closure"};
+const TREE_SIZE = 100;
+
 function facetInputs() {
-  const terms = FACETS.filter((name) => fields[name]).map((field) => ({terms: {field, size: 15}}));
+  const terms = FACETS.filter((name) => fields[name]).map((name) => (fields[TREES[name]]
+    ? {terms: {field: TREES[name], size: TREE_SIZE}}
+    : {terms: {field: name, size: 15}}));
   if (!fields.age_years) return terms.slice(0, 12);
   return [...terms.slice(0, 5), AGE, ...terms.slice(5, 11)];
 }
@@ -71,8 +78,10 @@ async function refresh() {
       for (const c of site.collections) valueNames.collection.set(c.id, c.title);
     }
     lastFacets = cohort.facets;
+    await describe(cohort.facets.filter((f) => f.field.endsWith("_closure")).flatMap((f) => f.buckets.map((b) => String(b.value))));
+    if (mine !== generation) return;
     renderSummary($("summary"), cohort);
-    renderFacets($("facets"), cohort.facets, state, toggleFacet);
+    renderFacets($("facets"), cohort.facets, state, toggleFacet, toggleConcept);
     showError(null);
     await loadResults(mine);
   } catch (error) {
@@ -101,6 +110,13 @@ function toggleFacet(field, value, on) {
   state.facets[field] = [...values];
   if (!values.size) delete state.facets[field];
   changed();
+}
+
+function toggleConcept(concept, on) {
+  const same = (c) => c.field === concept.field && c.iri === concept.iri;
+  state.concepts = state.concepts.filter((c) => !same(c));
+  if (on) state.concepts.push(concept);
+  changed(true);
 }
 
 function syncControls() {

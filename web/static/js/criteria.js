@@ -109,12 +109,21 @@ function facetClause(field, spec, values) {
   return {terms: {field, values: values.map((v) => typed(spec, v))}};
 }
 
-function facetClauses(state, fields, nested) {
-  const concepts = state.concepts.map(({field, iri}) => {
-    const clause = {concept: {field, iri, includeDescendants: true}};
+/** Concepts of one field are alternatives (OR), like the values of a facet; fields all apply. */
+function conceptClauses(state, fields, nested) {
+  const byField = new Map();
+  for (const {field, iri} of state.concepts) {
+    if (!byField.has(field)) byField.set(field, []);
+    byField.get(field).push({concept: {field, iri, includeDescendants: true}});
+  }
+  return [...byField].map(([field, clauses]) => {
+    const clause = clauses.length === 1 ? clauses[0] : {or: clauses};
     return nested ? nest(fields[field], clause) : clause;
   });
-  return concepts.concat(Object.entries(state.facets)
+}
+
+function facetClauses(state, fields, nested) {
+  return conceptClauses(state, fields, nested).concat(Object.entries(state.facets)
     .filter(([, values]) => values.length)
     .map(([field, values]) => {
       const spec = fields[field];

@@ -1,13 +1,21 @@
-// Rendering of the cohort answer: facets, summary with the per-site table, result lists.
+// Rendering of the cohort answer: facets, summary with the per-site table and the charts,
+// result lists.
+import {barChart} from "./charts.js";
 import {binKey} from "./criteria.js";
 import {anySuppressed, clear, countCell, h, when} from "./dom.js";
 import {fieldLabel, valueLabel} from "./labels.js";
+import {conceptTree} from "./tree.js";
 
-/** Facet checkboxes; a selected value stays listed even when the cohort no longer holds it. */
-export function renderFacets(root, facets, state, toggle) {
+const isTree = (facet) => facet.field.endsWith("_closure");
+
+/** Facet checkboxes; a selected value stays listed even when the cohort no longer holds it.
+ * A facet on a concept closure is a tree; `toggleConcept(concept, on)` serves it. */
+export function renderFacets(root, facets, state, toggle, toggleConcept) {
   const held = (f) => f.buckets.some((b) => b.count.value !== 0 || b.count.suppressed);
-  const shown = facets.filter((f) => held(f) || (state.facets[f.field] || []).length);
+  const chosen = (f) => (isTree(f) ? state.concepts.some((c) => `${c.field}_closure` === f.field) : (state.facets[f.field] || []).length);
+  const shown = facets.filter((f) => held(f) || chosen(f));
   const boxes = shown.map((facet) => {
+    if (isTree(facet)) return conceptTree(facet, state, toggleConcept);
     const selected = state.facets[facet.field] || [];
     const buckets = facet.buckets.filter((b) => b.count.value !== 0 || b.count.suppressed);
     const listed = buckets.map((b) => (facet.type === "histogram"
@@ -66,7 +74,27 @@ export function renderSummary(root, cohort) {
     `"More than n" marks a count hidden so that such a small count cannot be worked out by subtraction from the others; ` +
     "n is the part you may see records of. Totals, sites, collections and facets are suppressed together.") : null;
   const partial = cohort.partial ? h("p", {class: "note warning"}, "Some sites did not answer: their counts are missing.") : null;
-  clear(root, totals(cohort), note, partial, siteTable(cohort));
+  const siteChart = barChart("chart-sites", "Subjects per site",
+    cohort.sites.map((site) => ({label: site.name, count: site.subjects})));
+  clear(root, totals(cohort), note, partial,
+    h("div", {class: "per-site"}, siteTable(cohort), h("figure", {class: "chart-box"}, h("figcaption", {}, "Subjects per site"), siteChart)),
+    composition(cohort.facets));
+}
+
+const COMPOSITION = [["sex", "Sex"], ["age_years", "Age at study (years)"], ["manufacturer", "Manufacturer"]];
+
+/** Subjects by sex, age band and manufacturer, from the cohort's facets (what the page asks). */
+function composition(facets) {
+  const charts = COMPOSITION.map(([field, title]) => {
+    const facet = facets.find((f) => f.field === field);
+    if (!facet) return null;
+    const rows = facet.buckets.filter((b) => b.count.value !== 0 || b.count.suppressed).map((b) => ({
+      label: facet.type === "histogram" ? `${b.low}–${b.high}` : valueLabel(field, b.value), count: b.count}));
+    return h("figure", {class: "chart-box", "data-chart": field},
+      h("figcaption", {}, title), barChart(`chart-${field}`, `Subjects by ${title.toLowerCase()}`, rows));
+  }).filter(Boolean);
+  return charts.length ? h("div", {class: "composition", id: "composition"},
+    h("h3", {}, "Composition"), h("div", {class: "charts"}, charts)) : null;
 }
 
 function plural(n, one, many) {
