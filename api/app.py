@@ -10,11 +10,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import auth, errors, ops, telemetry
+from api import auth, errors, oidc, ops, telemetry
 from api.fair import fair_router
 from api.graphql.context import Services
 from api.graphql.router import graphql_router
 from api.harvesting import harvest_service, live_sites
+from api.manifests import manifest_router
 from catalogue import __version__
 from catalogue.audit import AuditLog
 from catalogue.grants import GrantService
@@ -84,6 +85,7 @@ def create_app(
     app.state.datasets = dataset_service(settings, store, search)  # datasets and DOIs
     errors.install(app)
     auth.install(app, settings, store)
+    oidc.install(app)  # browser sign-in with an OpenID Connect issuer, when one is configured
     telemetry.setup_logging(settings)
     telemetry.setup_tracing(settings)
     telemetry.instrument_store(store.engine)
@@ -109,5 +111,6 @@ def create_app(
         graphql_router(settings, services), prefix="/graphql", include_in_schema=False
     )
     app.include_router(fair_router(settings, store))
+    app.include_router(manifest_router())
     app.mount("/", StaticFiles(directory=WEB_ROOT, html=True), name="web")
     return app

@@ -13,7 +13,7 @@ from starlette.requests import HTTPConnection
 
 from catalogue.access import ANONYMOUS, Identity
 from catalogue.apikeys import ApiKeyService
-from catalogue.authentication import Authenticator, token_verifier
+from catalogue.authentication import Authenticator, session_tokens, token_verifier
 from catalogue.errors import AuthenticationError
 from catalogue.revocations import TokenRevocations
 from catalogue.settings import Settings
@@ -59,6 +59,11 @@ async def identity_from_request(request: HTTPConnection) -> Identity:
 
 
 def install(app: FastAPI, settings: Settings, store: Store) -> None:
-    """Give the app its authenticator: bearer tokens as configured, API keys from the store."""
-    tokens = token_verifier(settings, is_revoked=TokenRevocations(store).is_revoked)
-    app.state.authenticator = Authenticator(tokens, ApiKeyService(store, settings.api_key_max_days))
+    """Give the app its authenticator (bearer tokens as configured, API keys from the store, the
+    node's own sign-in tokens with an OpenID Connect issuer)."""
+    revocations = TokenRevocations(store)
+    tokens = token_verifier(settings, is_revoked=revocations.is_revoked)
+    sessions = session_tokens(settings, is_revoked=revocations.is_revoked)
+    api_keys = ApiKeyService(store, settings.api_key_max_days)
+    app.state.authenticator = Authenticator(tokens, api_keys, sessions)
+    app.state.sessions, app.state.revocations = sessions, revocations

@@ -26,6 +26,7 @@ STATUS: dict[type[errors.CatalogueError], int] = {
     errors.ConflictError: 409,
     errors.ConfigurationError: 500,
     errors.HarvestError: 502,
+    errors.IdentityProviderUnavailableError: 502,
     errors.StoreUnavailableError: 503,
     errors.SearchUnavailableError: 503,
 }
@@ -39,6 +40,7 @@ GRAPHQL_CODES: dict[type[errors.CatalogueError], str] = {
     errors.ConflictError: "CONFLICT",
     errors.ConfigurationError: "CONFIGURATION_ERROR",
     errors.HarvestError: "HARVEST_FAILED",
+    errors.IdentityProviderUnavailableError: "IDENTITY_PROVIDER_UNAVAILABLE",
     errors.StoreUnavailableError: "STORE_UNAVAILABLE",
     errors.SearchUnavailableError: "SEARCH_UNAVAILABLE",
 }

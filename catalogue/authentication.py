@@ -12,6 +12,7 @@ from typing import Protocol
 from catalogue.access import Identity
 from catalogue.apikeys import PREFIX as API_KEY_PREFIX
 from catalogue.errors import AuthenticationError
+from catalogue.sessions import SessionTokens
 from catalogue.settings import Settings
 from catalogue.tokens import KeyFinder, TokenPolicy, TokenVerifier, jwks_file, jwks_url
 from catalogue.tokens import shared_secret as secret_keys
@@ -23,12 +24,18 @@ class CredentialVerifier(Protocol):
 
 class Authenticator:
     def __init__(
-        self, tokens: CredentialVerifier | None, api_keys: CredentialVerifier | None
+        self,
+        tokens: CredentialVerifier | None,
+        api_keys: CredentialVerifier | None,
+        sessions: SessionTokens | None = None,
     ) -> None:
         self.tokens = tokens
         self.api_keys = api_keys
+        self.sessions = sessions  # the node's own sign-in tokens (OpenID Connect sign-in)
 
     def identify(self, credential: str) -> Identity:
+        if self.sessions is not None and self.sessions.owns(credential):
+            return self.sessions.verify(credential)
         if credential.startswith(API_KEY_PREFIX):
             if self.api_keys is None:
                 raise AuthenticationError("this node accepts no API keys")
@@ -52,6 +59,19 @@ def token_verifier(settings: Settings, is_revoked: Callable[[str], bool]) -> Tok
         groups_claim=settings.auth_groups_claim,
     )
     return TokenVerifier(find_key, policy, is_revoked)
+
+
+def session_tokens(settings: Settings, is_revoked: Callable[[str], bool]) -> SessionTokens | None:
+    """The node's sign-in tokens, when sign-in with an OpenID Connect issuer is configured."""
+    if not settings.oidc_issuer:
+        return None
+    return SessionTokens(
+        settings.session_key(),
+        settings.base_iri,
+        settings.oidc_session_seconds,
+        is_revoked,
+        settings.auth_leeway_seconds,
+    )
 
 
 def _key_finder(settings: Settings) -> KeyFinder | None:

@@ -77,6 +77,12 @@ class SearchUnavailableError(CatalogueError):
     code = "search_unavailable"
 
 
+class IdentityProviderUnavailableError(CatalogueError):
+    """The OpenID Connect issuer cannot be reached or answers nonsense: sign-in is not possible."""
+
+    code = "identity_provider_unavailable"
+
+
 class HarvestError(CatalogueError):
     code = "harvest_error"
 

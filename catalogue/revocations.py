@@ -29,6 +29,13 @@ class TokenRevocations:
             row.expires_at, row.reason = expires_at, reason[:255]
             session.add(row)
 
+    def sign_out(self, jti: str, expires_at: datetime) -> None:
+        """Refuse one's own token from now on: presenting it is the proof of holding it."""
+        with self.store.session() as session:
+            row = session.get(RevokedToken, jti) or RevokedToken(jti=jti)
+            row.expires_at, row.reason = expires_at, "signed out"
+            session.add(row)
+
     def is_revoked(self, jti: str) -> bool:
         with self.store.session() as session:
             return session.get(RevokedToken, jti) is not None

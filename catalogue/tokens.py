@@ -43,6 +43,7 @@ class TokenPolicy:
     max_lifetime_seconds: int = 86_400
     roles_claim: str = "roles"
     groups_claim: str = "groups"
+    via: str = "token"  # `Identity.via` of the identities these tokens establish
 
 
 KeyFinder = Callable[[str], tuple[Any, list[str]]]  # token -> (key, accepted algorithms)
@@ -105,7 +106,7 @@ def identity_of(claims: dict[str, Any], policy: TokenPolicy) -> Identity:
         roles=frozenset(roles),
         groups=frozenset(_strings(claims.get(policy.groups_claim))),
         sites=frozenset(sites),
-        via="token",
+        via=policy.via,
     )
 
 
