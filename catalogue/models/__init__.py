@@ -22,6 +22,7 @@ from catalogue.models.access import (  # noqa: E402
 from catalogue.models.base import Entity, Harvested, Visibility, utcnow  # noqa: E402
 from catalogue.models.changes import ChangeEntry  # noqa: E402
 from catalogue.models.coded import CodedValue, CuratorDecision, MappingMethod  # noqa: E402
+from catalogue.models.cohorts import SavedCohort  # noqa: E402
 from catalogue.models.datasets import Dataset, DatasetVersion, DoiState  # noqa: E402
 from catalogue.models.outbox import OutboxEntry, OutboxOp  # noqa: E402
 from catalogue.models.publishing import (  # noqa: E402
@@ -91,6 +92,7 @@ __all__ = [
     "PrincipalKind",
     "RevokedToken",
     "RunStatus",
+    "SavedCohort",
     "Series",
     "Sex",
     "Site",
