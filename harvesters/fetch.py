@@ -5,6 +5,7 @@ a doubling wait; a `Retry-After` header (seconds or an HTTP date) sets the wait,
 `max_wait_s`. What still fails is a `RetriableHarvestError` (the run stops; its bookmark stays),
 except a source that cannot be reached at all or refuses our credentials: `FatalHarvestError`.
 An HTML page answered with 200 (a login page, a proxy's error page) is never taken for data.
+`get` judges the answer so; `send` leaves any status but a retried one to its caller (XNAT).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import Field, field_validator
 from catalogue.errors import FatalHarvestError, RetriableHarvestError
 from harvesters.base import HarvesterConfig
 
-_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _CHUNK = 64 * 1024
 
 
@@ -36,6 +37,7 @@ class FetchPolicy:
     max_bytes: int = 64 * 1024 * 1024
     verify_tls: bool = True
     headers: Mapping[str, str] = field(default_factory=dict)
+    retry_status: frozenset[int] = RETRY_STATUS
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class Fetched:
     content_type: str
     body: bytes
 
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
 
 class FetchConfig(HarvesterConfig):
     """Config of a harvester that GETs from one http(s) source through a `Fetcher`: a subclass
@@ -53,6 +59,7 @@ class FetchConfig(HarvesterConfig):
     source_kind: ClassVar[str]  # "DCAT catalogue": begins every error message
     url_means: ClassVar[str]  # "an http(s) address of the catalogue": for a wrong `url`
     accept: ClassVar[str]  # the Accept header
+    retry_status: ClassVar[frozenset[int]] = RETRY_STATUS
 
     url: str = Field(description="address of the source")
     timeout_s: float = Field(60.0, gt=0, description="per-request timeout in seconds")
@@ -72,17 +79,16 @@ class FetchConfig(HarvesterConfig):
         return url
 
     def fetcher(self) -> Fetcher:
-        return Fetcher(
-            f"{self.source_kind} {self.url}",
-            FetchPolicy(
-                timeout_s=self.timeout_s,
-                retries=self.retries,
-                retry_wait_s=self.retry_wait_s,
-                max_wait_s=self.max_retry_wait_s,
-                verify_tls=self.verify_tls,
-                headers={"Accept": self.accept},
-            ),
+        policy = FetchPolicy(
+            timeout_s=self.timeout_s,
+            retries=self.retries,
+            retry_wait_s=self.retry_wait_s,
+            max_wait_s=self.max_retry_wait_s,
+            verify_tls=self.verify_tls,
+            headers={"Accept": self.accept},
+            retry_status=self.retry_status,
         )
+        return Fetcher(f"{self.source_kind} {self.url}", policy)
 
 
 class _Retry(Exception):
@@ -119,42 +125,65 @@ class Fetcher:
 
     def get(self, url: str, params: Mapping[str, str] | None = None) -> Fetched:
         """The body at `url`, after retries; HTML pages and non-2xx answers raise."""
+        fetched = self.send("GET", url, params)
+        _check_status(self.name, fetched)
+        if _looks_like_html(fetched.body) or (
+            fetched.content_type in ("text/html", "application/xhtml+xml")
+            and not fetched.body.lstrip().startswith(b"<?xml")
+        ):
+            raise RetriableHarvestError(
+                f"{self.name}: {url} answered an HTML page, not data "
+                "(a login page or a proxy's error page?)"
+            )
+        return fetched
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        auth: httpx.Auth | None = None,
+        what: str = "",
+    ) -> Fetched:
+        """The answer to one request, repeated while it times out, is cut short or has a retried
+        status; any other status is the caller's to judge. `what` names the request in errors."""
         wait = self.policy.retry_wait_s
         for attempt in range(self.policy.retries + 1):
             try:
-                return self._once(url, params)
+                return self._once(method, url, params, auth)
             except _Retry as retry:
                 if attempt == self.policy.retries:
+                    about = f" ({what})" if what else ""
                     raise RetriableHarvestError(
-                        f"{self.name}: {retry.reason} (after {attempt + 1} attempts)"
+                        f"{self.name}{about}: {retry.reason} {attempt + 1} times in a row"
                     ) from None
                 asked = retry.wait_s if retry.wait_s is not None else wait
                 self.sleep(min(asked, self.policy.max_wait_s))
                 wait *= 2
         raise AssertionError("unreachable")
 
-    def _once(self, url: str, params: Mapping[str, str] | None) -> Fetched:
+    def _once(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str | int] | None,
+        auth: httpx.Auth | None,
+    ) -> Fetched:
         try:
-            with self.http.stream("GET", url, params=params) as reply:
-                _check_status(self.name, reply)
+            with self.http.stream(method, url, params=params, auth=auth) as reply:
+                status = reply.status_code
+                if status in self.policy.retry_status:
+                    raise _Retry(f"HTTP {status}", _retry_after(reply.headers.get("retry-after")))
                 body = self._read(reply)
-                final = str(reply.url)
         except httpx.TimeoutException:
-            raise _Retry(f"no answer within {self.policy.timeout_s:g} s") from None
+            raise _Retry(f"did not answer within {self.policy.timeout_s:g} s") from None
         except (httpx.RemoteProtocolError, httpx.ReadError):
             raise _Retry("the answer was cut short") from None
         except httpx.HTTPError as exc:
-            raise FatalHarvestError(f"{self.name}: cannot reach {url}: {_reason(exc)}") from None
+            raise FatalHarvestError(f"cannot reach {self.name}: {_reason(exc)}") from None
         content_type = reply.headers.get("content-type", "").split(";")[0].strip().lower()
-        if _looks_like_html(body) or (
-            content_type in ("text/html", "application/xhtml+xml")
-            and not body.lstrip().startswith(b"<?xml")
-        ):
-            raise RetriableHarvestError(
-                f"{self.name}: {url} answered an HTML page, not data "
-                "(a login page or a proxy's error page?)"
-            )
-        return Fetched(final, reply.status_code, content_type, body)
+        return Fetched(str(reply.url), status, content_type, body)
 
     def _read(self, reply: httpx.Response) -> bytes:
         chunks: list[bytes] = []
@@ -169,16 +198,14 @@ class Fetcher:
         return b"".join(chunks)
 
 
-def _check_status(name: str, reply: httpx.Response) -> None:
-    status = reply.status_code
+def _check_status(name: str, fetched: Fetched) -> None:
+    status = fetched.status
     if status in (401, 403):
         raise FatalHarvestError(
             f"{name}: access refused (HTTP {status}): check the source's credentials"
         )
-    if status in _RETRY_STATUS:
-        raise _Retry(f"HTTP {status}", _retry_after(reply.headers.get("retry-after")))
     if status >= 300:
-        raise FatalHarvestError(f"{name}: {reply.url} answered HTTP {status}")
+        raise FatalHarvestError(f"{name}: {fetched.url} answered HTTP {status}")
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -6,10 +6,11 @@ the JSESSIONID cookie from then on; without, requests go out anonymous (a guest-
 A session that expires mid-run shows as a 401 or, behind many deployments, as the HTML login
 page with status 200: the client logs in again once and repeats the request.
 
-Failures: 401/403 on login or on the site-wide listing, and an HTML page where JSON was asked
-for, are fatal (credentials). Timeouts, connection resets and 429/502/503/504 are retried
-`retries` times, then raised as retriable (the run stops, its bookmark stays). Anything else
-about one request (a 500, a 404, malformed JSON) is `RequestFailed`, skippable: the caller
+Transport is the harvesters' shared `Fetcher`: timeouts, answers cut short and 408/425/429/502/
+503/504 are retried `retries` times (as `Retry-After` asks), then raised as retriable (the run
+stops, its bookmark stays); a server that cannot be reached is fatal. 401/403 on login or on the
+site-wide listing, and an HTML page where JSON was asked for, are fatal (credentials). Anything
+else about one request (a 500, a 404, malformed JSON) is `RequestFailed`, skippable: the caller
 reports the record or page and goes on. Messages name the request, never the URL's labels.
 """
 
@@ -18,15 +19,14 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from catalogue.errors import FatalHarvestError, RetriableHarvestError, SkippableHarvestError
+from catalogue.errors import FatalHarvestError, SkippableHarvestError
+from harvesters.fetch import Fetched, Fetcher
 
-_RETRY = {408, 425, 429, 502, 503, 504}
 Row = dict[str, Any]
 
 
@@ -44,26 +44,10 @@ class Credentials:
 
 
 class XnatClient:
-    def __init__(
-        self,
-        url: str,
-        credentials: Credentials | None,
-        *,
-        timeout_s: float,
-        retries: int,
-        retry_wait_s: float,
-        verify_tls: bool,
-    ) -> None:
+    def __init__(self, url: str, credentials: Credentials | None, fetcher: Fetcher) -> None:
         self.url = url
         self.credentials = credentials
-        self.retries, self.retry_wait_s = retries, retry_wait_s
-        self.timeout_s = timeout_s
-        self.http = httpx.Client(
-            base_url=url,
-            timeout=timeout_s,
-            verify=verify_tls,
-            headers={"Accept": "application/json, application/xml;q=0.9"},
-        )
+        self.fetcher = fetcher
         self._session: str | None = None
         self._logins = 0  # sessions opened: a thread whose session expired logs in only if
         self._login_lock = threading.Lock()  # no other thread did since it sent its request
@@ -74,26 +58,26 @@ class XnatClient:
             return
         auth = httpx.BasicAuth(self.credentials.user, self.credentials.secret)
         reply = self._send("POST", "/data/JSESSION", None, "login", auth=auth)
-        if reply.status_code in (401, 403):
+        if reply.status in (401, 403):
             raise FatalHarvestError(
-                f"XNAT at {self.url} refused the credentials (HTTP {reply.status_code}): "
+                f"XNAT at {self.url} refused the credentials (HTTP {reply.status}): "
                 "check username/password or the alias token"
             )
         session = reply.text.strip()
-        if reply.status_code != 200 or _looks_like_html(reply) or not session.isalnum():
+        if reply.status != 200 or _looks_like_html(reply) or not session.isalnum():
             raise FatalHarvestError(
-                f"XNAT at {self.url} did not open a session (HTTP {reply.status_code}): "
+                f"XNAT at {self.url} did not open a session (HTTP {reply.status}): "
                 "is url the XNAT root?"
             )
         self._session = session
         self._logins += 1
-        self.http.cookies.set("JSESSIONID", session)
+        self.fetcher.http.cookies.set("JSESSIONID", session)
 
     def close(self) -> None:
         if self._session is not None:
             with contextlib.suppress(httpx.HTTPError):  # it times out on its own
-                self.http.delete("/data/JSESSION")
-        self.http.close()
+                self.fetcher.http.delete(f"{self.url}/data/JSESSION")
+        self.fetcher.close()
 
     def rows(
         self, path: str, query: dict[str, str | int], what: str
@@ -133,23 +117,21 @@ class XnatClient:
         return self._get(path, {}, what).text
 
     def xml(self, path: str, what: str) -> bytes:
-        return self._get(path, {"format": "xml"}, what).content
+        return self._get(path, {"format": "xml"}, what).body
 
     def _json(self, path: str, query: dict[str, str | int], what: str) -> Any:
         reply = self._get(path, query, what)
         try:
-            return json.loads(reply.content)
+            return json.loads(reply.body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise RequestFailed(f"{what}: the answer is not JSON") from None
 
-    def _get(self, path: str, query: dict[str, str | int], what: str) -> httpx.Response:
+    def _get(self, path: str, query: dict[str, str | int], what: str) -> Fetched:
         relogged = False
         while True:
             logins = self._logins
             reply = self._send("GET", path, query, what)
-            denied = reply.status_code == 401 or (
-                reply.status_code == 200 and _looks_like_html(reply)
-            )
+            denied = reply.status == 401 or (reply.status == 200 and _looks_like_html(reply))
             if denied and self.credentials is not None and not relogged:
                 relogged = True  # the session expired: log in again, once
                 with self._login_lock:
@@ -159,12 +141,11 @@ class XnatClient:
             if denied:
                 raise FatalHarvestError(
                     f"{what}: XNAT at {self.url} answered "
-                    + ("HTTP 401" if reply.status_code == 401 else "an HTML page (a login page?)")
+                    + ("HTTP 401" if reply.status == 401 else "an HTML page (a login page?)")
                     + " instead of data: check the credentials"
                 )
-            if reply.status_code >= 300:
-                status = reply.status_code
-                raise RequestFailed(f"{what}: XNAT answered HTTP {status}", status)
+            if reply.status >= 300:
+                raise RequestFailed(f"{what}: XNAT answered HTTP {reply.status}", reply.status)
             return reply
 
     def _send(
@@ -174,39 +155,16 @@ class XnatClient:
         query: dict[str, str | int] | None,
         what: str,
         auth: httpx.Auth | None = None,
-    ) -> httpx.Response:
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                reply = self.http.request(method, path, params=query, auth=auth)
-            except httpx.TimeoutException:
-                if last:
-                    raise RetriableHarvestError(
-                        f"{what}: XNAT at {self.url} did not answer within {self.timeout_s:g} s"
-                    ) from None
-            except httpx.TransportError as exc:
-                if last or isinstance(exc, httpx.ConnectError):
-                    raise FatalHarvestError(
-                        f"cannot reach XNAT at {self.url}: {_transport_reason(exc)}"
-                    ) from None
-            else:
-                if reply.status_code not in _RETRY:
-                    return reply
-                if last:
-                    raise RetriableHarvestError(
-                        f"{what}: XNAT answered HTTP {reply.status_code} {self.retries + 1} times"
-                    )
-            time.sleep(self.retry_wait_s * 2**attempt)
-        raise AssertionError("unreachable")  # the loop returns or raises
+    ) -> Fetched:
+        return self.fetcher.send(method, f"{self.url}{path}", query, auth=auth, what=what)
 
 
-def _looks_like_html(reply: httpx.Response) -> bool:
+def _looks_like_html(reply: Fetched) -> bool:
     """An HTML page (XNAT's login page, a proxy's error page), by its type or, untyped, its
     opening."""
-    kind = reply.headers.get("content-type", "").lower()
-    if kind:
-        return "html" in kind
-    return reply.content.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
+    if reply.content_type:
+        return "html" in reply.content_type
+    return reply.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
 
 
 def _count(value: object) -> int | None:
@@ -215,14 +173,3 @@ def _count(value: object) -> int | None:
         return int(str(value))
     except ValueError:
         return None
-
-
-def _transport_reason(exc: httpx.HTTPError) -> str:
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "name" in text and ("resolution" in text or "not known" in text):
-        return "host name not found"
-    if "certificate" in text or "ssl" in text:
-        return "TLS error (certificate not trusted?)"
-    return f"transport error ({type(exc).__name__})"

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -34,7 +34,8 @@ from pydantic import ValidationError as PydanticValidationError
 from catalogue.errors import FatalHarvestError, RetriableHarvestError
 from catalogue.models import Visibility
 from catalogue.records import Cursor, Item, Record, SubjectRecord
-from harvesters.base import Harvester, HarvesterConfig, Report
+from harvesters.base import Harvester, Report
+from harvesters.fetch import RETRY_STATUS, FetchConfig
 from harvesters.pseudonyms import Pseudonymiser, from_context
 from harvesters.xnat import mapping
 from harvesters.xnat.client import Credentials, RequestFailed, Row, XnatClient
@@ -52,7 +53,12 @@ _DEFAULT_VISIBILITY = {
 }
 
 
-class XnatConfig(HarvesterConfig):
+class XnatConfig(FetchConfig):
+    source_kind: ClassVar[str] = "XNAT"
+    url_means: ClassVar[str] = "the http(s) URL of the XNAT root"
+    accept: ClassVar[str] = "application/json, application/xml;q=0.9"
+    retry_status: ClassVar[frozenset[int]] = RETRY_STATUS - {500}  # a 500 concerns one request
+
     url: str = Field(description="XNAT root, e.g. https://xnat.example.org (without /data)")
     username: str | None = Field(None, description="XNAT user (with password)")
     password: SecretStr | None = Field(None, description="the user's password")
@@ -83,14 +89,11 @@ class XnatConfig(HarvesterConfig):
     timeout_s: float = Field(30.0, gt=0, description="per-request timeout in seconds")
     retries: int = Field(2, ge=0, le=10, description="retries of a timeout, reset or 502/503/504")
     retry_wait_s: float = Field(1.0, ge=0, description="first wait before a retry (doubles)")
-    verify_tls: bool = Field(True, description="check the server's TLS certificate")
 
     @field_validator("url")
     @classmethod
-    def _check_url(cls, url: str) -> str:
+    def _check_root(cls, url: str) -> str:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("url must be the http(s) URL of the XNAT root")
         if parts.username or parts.password or parts.query:
             raise ValueError("url must not hold credentials or a query")
         return url.rstrip("/")
@@ -113,14 +116,7 @@ class XnatConfig(HarvesterConfig):
         return None
 
     def client(self) -> XnatClient:
-        return XnatClient(
-            self.url,
-            self.credentials(),
-            timeout_s=self.timeout_s,
-            retries=self.retries,
-            retry_wait_s=self.retry_wait_s,
-            verify_tls=self.verify_tls,
-        )
+        return XnatClient(self.url, self.credentials(), self.fetcher())
 
 
 class XnatHarvester(Harvester[XnatConfig]):
