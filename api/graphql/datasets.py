@@ -1,5 +1,6 @@
-"""Datasets: look-up by id, slug or DOI, and the administrators' steps (create from members or a
-cohort query, new version, reserve DOIs, publish, hide, withdraw), thin over `DatasetService`."""
+"""Datasets: look-up by id, slug or DOI, the list, datasheets, and the administrators' steps
+(create from members or a cohort query, edit the metadata, new version, reserve DOIs, publish,
+hide, withdraw), thin over `DatasetService`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 
+from api.graphql import relay
 from api.graphql.context import Context, blocking
 from api.graphql.search import CohortInput, search_document
-from catalogue.errors import NotFoundError
+from api.graphql.types import Count
+from catalogue.errors import ErrorDetail, NotFoundError, ValidationError
+from catalogue.publishing import datasheet as sheet
+from catalogue.publishing.editable import editable_metadata, licence_choices
 from catalogue.publishing.views import DatasetView, VersionView
 
 Info = strawberry.Info[Context, None]
@@ -55,6 +61,52 @@ class DatasetVersion:
         )
 
 
+@strawberry.type(description="Members counted in one value of a datasheet dimension.")
+class DatasheetBucket:
+    value: str
+    count: Count
+
+
+@strawberry.type(description="How a version's members spread over one property.")
+class DatasheetDimension:
+    name: str = strawberry.field(description="site, sex, age_band, modality, sequence_type, ...")
+    unit: str = strawberry.field(description="What is counted: subjects or series.")
+    buckets: list[DatasheetBucket]
+
+
+@strawberry.type(description="A version's members counted, suppressed as every other aggregate.")
+class Datasheet:
+    subjects: Count
+    series: Count
+    dimensions: list[DatasheetDimension]
+    threshold: int
+
+    @classmethod
+    def of(cls, d: sheet.Datasheet) -> Datasheet:
+        dimensions = [
+            DatasheetDimension(
+                name=dim.name,
+                unit=dim.unit,
+                buckets=[
+                    DatasheetBucket(value=b.value, count=Count.of(b.count)) for b in dim.buckets
+                ],
+            )
+            for dim in d.dimensions
+        ]
+        return cls(
+            subjects=Count.of(d.subjects),
+            series=Count.of(d.series),
+            dimensions=dimensions,
+            threshold=d.threshold,
+        )
+
+
+@strawberry.type(description="A licence the dataset metadata accepts.")
+class Licence:
+    id: str = strawberry.field(description="The SPDX licence id, e.g. CC-BY-4.0.")
+    name: str
+
+
 @strawberry.type(description="A curated, citable selection of records.")
 class Dataset:
     id: strawberry.ID
@@ -72,6 +124,19 @@ class Dataset:
     )
     tombstoned_at: datetime | None
     tombstone_reason: str | None
+    updated_at: datetime
+    metadata: JSON = strawberry.field(
+        description="The metadata as `updateDatasetMetadata` takes it: titles, descriptions, "
+        "creators, license, keywords, subjects, related, access_conditions."
+    )
+
+    @strawberry.field(description="Its members counted (the latest version, or `version`).")
+    async def datasheet(self, info: Info, version: str | None = None) -> Datasheet:
+        ctx = info.context
+        found = await blocking(
+            ctx.services.datasets.datasheet, ctx.identity, _key(str(self.id)), version
+        )
+        return Datasheet.of(found)
 
     @classmethod
     def of(cls, d: DatasetView) -> Dataset:
@@ -89,6 +154,8 @@ class Dataset:
             open_doi_failures=len(d.failures),
             tombstoned_at=d.tombstoned_at,
             tombstone_reason=d.tombstone_reason,
+            updated_at=d.updated_at,
+            metadata=JSON(editable_metadata(d.meta, d.access_conditions)),
         )
 
 
@@ -120,6 +187,27 @@ async def dataset(info: Info, key: str) -> Dataset:
         return service.show(ctx.identity, service.find(ctx.identity, key))
 
     return Dataset.of(await blocking(find))
+
+
+async def datasets(info: Info, first: int | None, after: str | None) -> relay.Connection[Dataset]:
+    """The datasets the caller may read, most recently changed first."""
+    ctx = info.context
+    found = await blocking(ctx.services.datasets.listing, ctx.identity)
+    return relay.sliced([Dataset.of(d) for d in found], lambda d: str(d.id), first, after)
+
+
+def licences() -> list[Licence]:
+    return [Licence(id=spdx_id, name=name) for spdx_id, name in licence_choices()]
+
+
+async def update_metadata(info: Info, id: str, metadata: object) -> Dataset:
+    ctx = info.context
+    if not isinstance(metadata, dict):
+        raise ValidationError(
+            "invalid dataset metadata", [ErrorDetail("must be a JSON object", "metadata")]
+        )
+    edited = await blocking(ctx.services.datasets.edit, ctx.identity, _key(id), metadata)
+    return Dataset.of(edited)
 
 
 async def create(info: Info, spec: DatasetInput) -> Dataset:

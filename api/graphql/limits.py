@@ -120,7 +120,17 @@ class _Pages:
 
 # Fields that return pages; without `first` they return the default page size.
 _CONNECTIONS = frozenset(
-    {"search", "sites", "collections", "subjects", "studies", "series", "sources", "harvestRuns"}
+    {
+        "search",
+        "sites",
+        "collections",
+        "subjects",
+        "studies",
+        "series",
+        "sources",
+        "harvestRuns",
+        "datasets",
+    }
 )
 
 

@@ -16,6 +16,7 @@ from strawberry.extensions import (
     ParserCache,
     ValidationCache,
 )
+from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -34,6 +35,9 @@ First = Annotated[
     int | None, strawberry.argument(description=f"Page size, at most {relay.MAX_PAGE}.")
 ]
 After = Annotated[str | None, strawberry.argument(description="Resume after this cursor.")]
+# `Query.datasets` hides the module inside the class body
+DatasetPage = relay.Connection[datasets.Dataset]
+Licence = datasets.Licence
 Id = Annotated[strawberry.ID | None, strawberry.argument(description="The record's id.")]
 Iri = Annotated[str | None, strawberry.argument(description="The record's IRI.")]
 
@@ -181,6 +185,17 @@ class Query:
     async def dataset(self, info: Info, key: str) -> datasets.Dataset:
         return await datasets.dataset(info, key)
 
+    @strawberry.field(
+        description="Datasets the caller may read, most recently changed first (administrators "
+        "see drafts too; others, datasets with a published version)."
+    )
+    async def datasets(self, info: Info, first: First = None, after: After = None) -> DatasetPage:
+        return await datasets.datasets(info, first, after)
+
+    @strawberry.field(description="The SPDX licences dataset metadata accepts, by id.")
+    def dataset_licences(self) -> list[Licence]:
+        return datasets.licences()
+
     @strawberry.field(description="An ontology term by CURIE (`SCT:12738006`) or IRI.")
     async def term(self, info: Info, id: str, counts: ontology.Counts = False) -> ontology.Term:
         return await ontology.term(info, id, counts)
@@ -226,6 +241,15 @@ class Mutation:
     @strawberry.mutation(description="Create a draft dataset, frozen now (administrators).")
     async def create_dataset(self, info: Info, input: datasets.DatasetInput) -> datasets.Dataset:
         return await datasets.create(info, input)
+
+    @strawberry.mutation(
+        description="Edit a dataset's metadata (administrators): each field given replaces the "
+        "stored one; problems come back located (`extensions.details`, e.g. `creators[0].orcid`)."
+    )
+    async def update_dataset_metadata(
+        self, info: Info, id: strawberry.ID, metadata: JSON
+    ) -> datasets.Dataset:
+        return await datasets.update_metadata(info, id, metadata)
 
     @strawberry.mutation(
         description="A new draft version: the query run again, or the selection resolved again."

@@ -332,6 +332,14 @@ class DatasetService:
         return self.show(identity, dataset_id)
 
     # -- reading -----------------------------------------------------------------------------
+    def listing(self, identity: Identity) -> list[DatasetView]:
+        """Our datasets the caller may read (admins: drafts too), most recently changed first."""
+        with self.store.session() as session:
+            ours = session.exec(select(Dataset).where(col(Dataset.source_id).is_(None))).all()
+            ids = [d.id for d in ours if self._visible(session, identity, d)]
+        views = [self.show(identity, i) for i in ids]
+        return sorted(views, key=lambda v: v.updated_at, reverse=True)
+
     def find(self, identity: Identity, key: str) -> uuid.UUID:
         """A dataset's id from its id, slug or DOI (concept or version)."""
         with self.store.session() as session:

@@ -72,6 +72,7 @@ class DatasetView(BaseModel):
     failures: list[DoiTaskView]  # DOI calls that failed or never finished: retry them
     tombstoned_at: datetime | None
     tombstone_reason: str | None
+    updated_at: datetime  # the dataset's or its curation's latest change
 
 
 def version_view(
@@ -132,4 +133,5 @@ def dataset_view(
         failures=failures,
         tombstoned_at=curation.tombstoned_at if curation else None,
         tombstone_reason=curation.tombstone_reason if curation else None,
+        updated_at=max([dataset.updated_at] + ([curation.updated_at] if curation else [])),
     )
