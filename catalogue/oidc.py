@@ -53,7 +53,7 @@ class OidcConfig:
         """The sign-in configuration, None when no issuer is set; a broken one is an error."""
         if not settings.oidc_issuer:
             return None
-        issuer = settings.oidc_issuer.rstrip("/")
+        issuer = settings.oidc_issuer  # exactly as the issuer names itself in `iss`
         problems = _problems(settings, issuer)
         if problems:
             raise ConfigurationError("OpenID Connect sign-in is misconfigured", problems)
@@ -191,9 +191,9 @@ class OidcClient:
         """The issuer's endpoints from its discovery document, cached an hour."""
         if self._endpoints is not None and time.monotonic() < self._endpoints[0]:
             return self._endpoints[1]
-        url = f"{self.config.issuer}/.well-known/openid-configuration"
+        url = f"{self.config.issuer.rstrip('/')}/.well-known/openid-configuration"
         document = _json(await self._call("GET", url, expect_ok=True))
-        if document.get("issuer", "").rstrip("/") != self.config.issuer:
+        if document.get("issuer") != self.config.issuer:
             raise IdentityProviderUnavailableError("the issuer's discovery names another issuer")
         names = ("authorization_endpoint", "token_endpoint", "jwks_uri")
         if not all(isinstance(document.get(k), str) for k in names):
