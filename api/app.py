@@ -23,6 +23,7 @@ from catalogue.publishing.factory import dataset_service
 from catalogue.search import Indexer, SearchService, backend_from_settings
 from catalogue.services.changes import ChangeFeed
 from catalogue.services.coding import CodingService, load_ontology
+from catalogue.services.cohorts import SavedCohortService
 from catalogue.services.curation import CurationService
 from catalogue.services.federation import FederationService
 from catalogue.services.overview import OverviewService
@@ -105,6 +106,7 @@ def create_app(
         federation=FederationService(search, store, live_sites(settings)),
         grants=GrantService(store),
         audit=AuditLog(store),
+        cohorts=SavedCohortService(store),
     )
     app.state.graphql_services = services
     app.include_router(

@@ -23,6 +23,7 @@ from catalogue.grants import GrantService
 from catalogue.publishing.service import DatasetService
 from catalogue.search.service import SearchService
 from catalogue.services.changes import ChangeFeed
+from catalogue.services.cohorts import SavedCohortService
 from catalogue.services.curation import CurationService
 from catalogue.services.federation import FederationService
 from catalogue.services.harvests import HarvestService
@@ -59,6 +60,7 @@ class Services:
     federation: FederationService
     grants: GrantService
     audit: AuditLog
+    cohorts: SavedCohortService
 
 
 async def blocking(call: Callable[..., T], *args: Any) -> T:

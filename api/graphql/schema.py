@@ -20,7 +20,7 @@ from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from api.graphql import access, datasets, limits, ontology, operations, relay
+from api.graphql import access, cohorts, datasets, limits, ontology, operations, relay
 from api.graphql import changes as feed
 from api.graphql import search as search_types
 from api.graphql.context import Context, blocking
@@ -223,6 +223,12 @@ class Query:
     ) -> list[ontology.CurationItem]:
         return await ontology.curation_queue(info, field, source, first)
 
+    @strawberry.field(description="The caller's saved cohorts, by name (signed-in people).")
+    async def saved_cohorts(
+        self, info: Info, first: First = None, after: After = None
+    ) -> relay.Connection[cohorts.SavedCohort]:
+        return await cohorts.saved_cohorts(info, first, after)
+
     @strawberry.field(description="Harvest runs, newest first, optionally of one source.")
     async def harvest_runs(
         self, info: Info, source: str | None = None, first: First = None, after: After = None
@@ -296,6 +302,19 @@ class Mutation:
         self, info: Info, field: str, value: str, concept: str | None, note: str = ""
     ) -> ontology.Remapping:
         return await ontology.override_mapping(info, field, value, concept, note)
+
+    @strawberry.mutation(
+        description="Save the current cohort under a name; the caller's cohort of that name is "
+        "replaced (signed-in people)."
+    )
+    async def save_cohort(
+        self, info: Info, name: str, query: JSON, url_state: str = ""
+    ) -> cohorts.SavedCohort:
+        return await cohorts.save(info, name, query, url_state)
+
+    @strawberry.mutation(description="Delete one of the caller's saved cohorts.")
+    async def delete_saved_cohort(self, info: Info, id: strawberry.ID) -> bool:
+        return await cohorts.delete(info, id)
 
 
 class CatalogueSchema(strawberry.Schema):
