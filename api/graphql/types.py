@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import strawberry
+from pydantic import BaseModel
 
 from api.graphql import relay
 from api.graphql.context import Context, blocking
@@ -26,6 +26,25 @@ from catalogue.services.records import (
 )
 
 Info = strawberry.Info[Context, None]
+T = TypeVar("T")
+
+
+def _view_fields(view: type[BaseModel], hidden: frozenset[str]) -> Callable[[type[T]], type[T]]:
+    """Give a record type the fields of its service view but `hidden`, in the view's order, so a
+    field added to the view reaches GraphQL by itself. What the class declares itself (another
+    type, a description) stands in its view field's place; the rest follows the view's fields."""
+
+    def add(cls: type[T]) -> type[T]:
+        own: dict[str, Any] = dict(cls.__annotations__)
+        fields = {
+            name: own.pop(name, field.annotation)
+            for name, field in view.model_fields.items()
+            if name not in hidden
+        }
+        cls.__annotations__ = {**fields, **own}
+        return cls
+
+    return add
 
 
 @strawberry.enum(description="Who may see a collection's records.")
@@ -126,35 +145,22 @@ First = Annotated[
 After = Annotated[str | None, strawberry.argument(description="Resume after this cursor.")]
 
 
+_SERIES_HIDDEN = frozenset({"study_id", "subject_id", "collection_id"})
+_STUDY_HIDDEN = frozenset({"subject_id", "collection_id"})
+_SUBJECT_HIDDEN = frozenset({"collection_id"})
+
+
 @strawberry.type(description="One series or scan, and where an authorised user fetches it.")
+@_view_fields(SeriesView, _SERIES_HIDDEN)
 class Series:
     id: strawberry.ID
-    iri: str
-    modality: str | None
-    body_part: str | None
-    series_description: str | None
-    protocol_name: str | None
-    sequence_name: str | None
-    contrast_agent: bool | None
-    manufacturer: str | None
-    model_name: str | None
-    field_strength_t: float | None
-    slice_thickness_mm: float | None
-    repetition_time_ms: float | None
-    echo_time_ms: float | None
-    inversion_time_ms: float | None
-    flip_angle_deg: float | None
-    image_type: list[str]
-    sop_class_uids: list[str]
     annotations: bool = strawberry.field(description="SEG, RTSTRUCT or SR present.")
-    instance_count: int | None
     year: int | None = strawberry.field(description="Year of acquisition.")
-    access_url: str | None
     view: strawberry.Private[SeriesView]
 
     @classmethod
     def of(cls, v: SeriesView) -> Series:
-        data = v.model_dump(exclude={"id", "study_id", "subject_id", "collection_id"})
+        data = v.model_dump(exclude={"id", *_SERIES_HIDDEN})
         return cls(id=strawberry.ID(str(v.id)), view=v, **data)
 
     @strawberry.field(description="Coded fields with their concepts.")
@@ -173,18 +179,15 @@ class Series:
 
 
 @strawberry.type(description="One imaging session or DICOM study; dates survive as year and age.")
+@_view_fields(StudyView, _STUDY_HIDDEN)
 class Study:
     id: strawberry.ID
-    iri: str
-    description: str | None
-    year: int | None
     age_years: float | None = strawberry.field(description="Age of the subject at the study.")
-    access_url: str | None
     view: strawberry.Private[StudyView]
 
     @classmethod
     def of(cls, v: StudyView) -> Study:
-        data = v.model_dump(exclude={"id", "subject_id", "collection_id"})
+        data = v.model_dump(exclude={"id", *_STUDY_HIDDEN})
         return cls(id=strawberry.ID(str(v.id)), view=v, **data)
 
     @strawberry.field(description="The study's series, in id order.")
@@ -213,20 +216,16 @@ class Study:
 
 
 @strawberry.type(description="A person or animal, known to the catalogue only by a pseudonym.")
+@_view_fields(SubjectView, _SUBJECT_HIDDEN)
 class Subject:
     id: strawberry.ID
-    iri: str
     sex: Sex
-    birth_year: int | None
     group: str | None = strawberry.field(description="Study arm, e.g. patient, control.")
-    strain: str | None
-    first_seen_at: datetime
-    last_seen_at: datetime
     view: strawberry.Private[SubjectView]
 
     @classmethod
     def of(cls, v: SubjectView) -> Subject:
-        data = v.model_dump(exclude={"id", "collection_id", "sex"})
+        data = v.model_dump(exclude={"id", "sex", *_SUBJECT_HIDDEN})
         return cls(id=strawberry.ID(str(v.id)), sex=Sex(v.sex.value), view=v, **data)
 
     @strawberry.field(description="Coded fields (diagnosis, species) with their concepts.")
