@@ -29,6 +29,7 @@ from catalogue.sessions import SessionTokens
 log = logging.getLogger(__name__)
 
 COOKIE = "catalogue_login"
+CALLBACK = "/auth/callback"
 LOGIN_SECONDS = 600
 
 
@@ -53,6 +54,19 @@ def install(app: FastAPI) -> None:
     else:
         app.state.sign_in = None
     app.include_router(router, prefix="/auth", include_in_schema=False)
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HideCallbackQuery) for f in access_log.filters):
+        access_log.addFilter(HideCallbackQuery())
+
+
+class HideCallbackQuery(logging.Filter):
+    """Access-log lines show `/auth/callback` without its query (the code and the state)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and str(args[2]).startswith(CALLBACK):
+            record.args = (*args[:2], f"{CALLBACK}?...", *args[3:])
+        return True
 
 
 router = APIRouter()
@@ -102,6 +116,7 @@ async def callback(request: Request) -> Response:
     try:
         login = _login_state(request, sign_in)
         return_to = login.return_to
+        _same_issuer(request, sign_in)
         identity = await sign_in.client.finish(_code(request), login)
         token = sign_in.sessions.issue(identity)
     except CatalogueError as exc:
@@ -136,6 +151,13 @@ def _login_state(request: Request, sign_in: SignIn) -> LoginState:
     if not secrets.compare_digest(request.query_params.get("state", ""), login.state):
         raise AuthenticationError("the sign-in state does not match; please start again")
     return login
+
+
+def _same_issuer(request: Request, sign_in: SignIn) -> None:
+    """An issuer that names itself in the answer (RFC 9207) must be ours (no mix-up)."""
+    named = request.query_params.get("iss")
+    if named is not None and named != sign_in.client.config.issuer:
+        raise AuthenticationError("the answer comes from another issuer")
 
 
 def _code(request: Request) -> str:

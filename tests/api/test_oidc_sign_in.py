@@ -3,6 +3,7 @@ PKCE from `/auth/login` to a node token the API knows, and every way it must fai
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -174,6 +175,29 @@ async def test_a_tampered_state_is_refused(browser: httpx.AsyncClient, provider:
     assert reply.status_code == 401
     assert "state does not match" in reply.text and "Traceback" not in reply.text
     assert "#session=" not in str(reply.url)
+
+
+async def test_an_answer_naming_another_issuer_is_refused(
+    browser: httpx.AsyncClient, provider: Provider
+) -> None:
+    provider.next_sign_in("ada")
+    start = await browser.get(f"{NODE}/auth/login", follow_redirects=False)
+    cookie = browser.cookies["catalogue_login"]
+    reply = await browser.get(start.headers["location"])
+    answer = next(r.url for r in reply.history if str(r.url).startswith(f"{NODE}/auth/callback"))
+    assert answer.params["iss"] == provider.issuer  # the provider names itself (RFC 9207)
+    browser.cookies.set("catalogue_login", cookie, domain="node.test", path="/auth")
+    mixed_up = await browser.get(answer.copy_set_param("iss", "https://evil.example"))
+    assert mixed_up.status_code == 401 and "another issuer" in mixed_up.text
+
+
+def test_access_logs_show_the_callback_without_its_code(node: FastAPI) -> None:
+    access = logging.getLogger("uvicorn.access")
+    args = ("127.0.0.1:5", "GET", "/auth/callback?code=SECRET&state=S", "1.1", 303)
+    record = access.makeRecord("uvicorn.access", logging.INFO, "h", 1, '%s - "%s %s HTTP/%s" %d',
+                               args, None)  # fmt: skip
+    assert all(f.filter(record) for f in access.filters if isinstance(f, logging.Filter))
+    assert record.getMessage() == '127.0.0.1:5 - "GET /auth/callback?... HTTP/1.1" 303'
 
 
 async def test_a_callback_without_the_login_cookie_is_refused(browser: httpx.AsyncClient) -> None:
