@@ -30,7 +30,8 @@ function issuerLink(config) {
 }
 
 /** Render the sign-in form into `root`; resolves to the caller's identity, and calls
- * `onChange(me)` after every sign-in or sign-out. */
+ * `onChange(me)` after every sign-in or sign-out. Other modules of the page hear the same as a
+ * `catalogue:identity` event on `document` (detail: the identity). */
 export async function mountSession(root, onChange = () => {}) {
   takeSignInToken();
   const config = await signInConfig();
@@ -52,13 +53,13 @@ export async function mountSession(root, onChange = () => {}) {
       setToken("");
       me = await whoAmI();
       status.textContent = `Sign-in refused: ${error.message}`;
-      onChange(me);
+      announce(me, onChange);
       return me;
     }
     status.textContent = me.anonymous ? "Not signed in" : `Signed in as ${me.subject} (${me.roles.join(", ") || "no roles"})`;
     signOut.hidden = me.anonymous;
     if (issuer) issuer.hidden = !me.anonymous;
-    onChange(me);
+    announce(me, onChange);
     return me;
   }
   form.addEventListener("submit", (event) => {
@@ -78,4 +79,9 @@ export async function mountSession(root, onChange = () => {}) {
   });
   if (!token()) signOut.hidden = true;
   return refresh();
+}
+
+function announce(me, onChange) {
+  onChange(me);
+  document.dispatchEvent(new CustomEvent("catalogue:identity", {detail: me}));
 }
