@@ -4,7 +4,8 @@ operator (an admin: the command line has the store's credentials anyway)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,6 +48,24 @@ def _service(ctx: typer.Context) -> Iterator[DatasetService]:
     finally:
         backend.close()
         store.dispose()
+
+
+@contextmanager
+def _dataset(ctx: typer.Context, key: str) -> Iterator[tuple[DatasetService, uuid.UUID]]:
+    """The service and the id of the dataset `key` names."""
+    with _service(ctx) as service:
+        yield service, service.find(OPERATOR, key)
+
+
+def _act(
+    ctx: typer.Context,
+    key: str,
+    as_json: bool,
+    action: Callable[[DatasetService, uuid.UUID], DatasetView],
+) -> None:
+    """Act on the dataset `key` names and print what it became."""
+    with _dataset(ctx, key) as (service, dataset):
+        _print(action(service, dataset), as_json)
 
 
 def _load(path: Path | None) -> dict[str, Any] | None:
@@ -120,8 +139,7 @@ def create(
 @datasets_app.command("show")
 def show(ctx: typer.Context, key: Key, as_json: AsJson = False) -> None:
     """A dataset, its versions, DOIs and failed DOI calls."""
-    with _service(ctx) as service:
-        _print(service.show(OPERATOR, service.find(OPERATOR, key)), as_json)
+    _act(ctx, key, as_json, lambda s, d: s.show(OPERATOR, d))
 
 
 @datasets_app.command("edit")
@@ -132,16 +150,13 @@ def edit(
     as_json: AsJson = False,
 ) -> None:
     """Change the metadata; DOIs already sent get the change."""
-    with _service(ctx) as service:
-        dataset = service.find(OPERATOR, key)
-        _print(service.edit(OPERATOR, dataset, _load(metadata) or {}), as_json)
+    _act(ctx, key, as_json, lambda s, d: s.edit(OPERATOR, d, _load(metadata) or {}))
 
 
 @datasets_app.command("reserve")
 def reserve(ctx: typer.Context, key: Key, as_json: AsJson = False) -> None:
     """Reserve the concept DOI and the draft version's DOI (shown, not public)."""
-    with _service(ctx) as service:
-        _print(service.reserve(OPERATOR, service.find(OPERATOR, key)), as_json)
+    _act(ctx, key, as_json, lambda s, d: s.reserve(OPERATOR, d))
 
 
 @datasets_app.command("publish")
@@ -154,9 +169,7 @@ def publish(
     as_json: AsJson = False,
 ) -> None:
     """Publish the draft version: its DOI findable, listed under the concept DOI."""
-    with _service(ctx) as service:
-        dataset = service.find(OPERATOR, key)
-        _print(service.publish(OPERATOR, dataset, findable=not registered_only), as_json)
+    _act(ctx, key, as_json, lambda s, d: s.publish(OPERATOR, d, findable=not registered_only))
 
 
 @datasets_app.command("new-version")
@@ -167,8 +180,7 @@ def new_version(
     as_json: AsJson = False,
 ) -> None:
     """A new draft version: the cohort query run again now (or the selection), plus members."""
-    with _service(ctx) as service:
-        _print(service.new_version(OPERATOR, service.find(OPERATOR, key), member), as_json)
+    _act(ctx, key, as_json, lambda s, d: s.new_version(OPERATOR, d, member))
 
 
 @datasets_app.command("hide")
@@ -179,15 +191,13 @@ def hide(
     as_json: AsJson = False,
 ) -> None:
     """Take findable DOIs out of DataCite's search; they keep resolving."""
-    with _service(ctx) as service:
-        _print(service.hide(OPERATOR, service.find(OPERATOR, key), version), as_json)
+    _act(ctx, key, as_json, lambda s, d: s.hide(OPERATOR, d, version))
 
 
 @datasets_app.command("retry")
 def retry(ctx: typer.Context, key: Key, as_json: AsJson = False) -> None:
     """Call the DOI provider again for every change that failed."""
-    with _service(ctx) as service:
-        _print(service.retry(OPERATOR, service.find(OPERATOR, key)), as_json)
+    _act(ctx, key, as_json, lambda s, d: s.retry(OPERATOR, d))
 
 
 @datasets_app.command("delete")
@@ -198,8 +208,7 @@ def delete(
     as_json: AsJson = False,
 ) -> None:
     """Withdraw the dataset: a tombstone stays, its DOIs keep resolving to it."""
-    with _service(ctx) as service:
-        _print(service.delete(OPERATOR, service.find(OPERATOR, key), reason), as_json)
+    _act(ctx, key, as_json, lambda s, d: s.delete(OPERATOR, d, reason))
 
 
 @datasets_app.command("manifest")
@@ -213,8 +222,8 @@ def manifest(
     """One row per series with its access address at the site and the loader's fields."""
     if fmt not in ("csv", "json"):
         raise ConfigurationError("--format must be csv or json")
-    with _service(ctx) as service:
-        text = service.manifest(OPERATOR, service.find(OPERATOR, key), fmt, version)  # type: ignore[arg-type]
+    with _dataset(ctx, key) as (service, dataset):
+        text = service.manifest(OPERATOR, dataset, fmt, version)  # type: ignore[arg-type]
     if output is None:
         print(text, end="")
     else:
@@ -224,6 +233,6 @@ def manifest(
 @datasets_app.command("datasheet")
 def datasheet(ctx: typer.Context, key: Key) -> None:
     """How the members spread over sites, modalities, sequence types, sex, age, scanners."""
-    with _service(ctx) as service:
-        sheet = service.datasheet(OPERATOR, service.find(OPERATOR, key))
+    with _dataset(ctx, key) as (service, dataset):
+        sheet = service.datasheet(OPERATOR, dataset)
     print(json.dumps(sheet.model_dump(mode="json"), indent=1))
