@@ -22,8 +22,8 @@ from types import TracebackType
 
 import pydicom
 import pydicom.config
-from pydicom.dataelem import RawDataElement
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import read_partial
 
 from catalogue.errors import RetriableHarvestError
 from harvesters.dicom._folder_index import FileStat
@@ -31,6 +31,7 @@ from harvesters.dicom.deid import DeidentificationError, Deidentifier
 from harvesters.dicom.header import CleanHeader
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # the SOP class of a DICOMDIR
+PIXEL_DATA = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # (float, double) pixel data
 
 #: What reading one file gives: its clean header, a failure reason, or None for a file that is
 #: valid DICOM but no instance (a DICOMDIR: its records only point at files the walk finds anyway).
@@ -53,7 +54,7 @@ def read_header(path: str, deid: Deidentifier) -> Outcome:
     """The clean header of one file, a reason why it cannot be used, or None for a DICOMDIR."""
     try:
         with _quiet():
-            ds = _read_dataset(path)
+            ds = _read_dataset(path, list(deid.tags_read))
             if ds.file_meta.get("MediaStorageSOPClassUID") == MEDIA_STORAGE_DIRECTORY:
                 return None
             return deid.clean(ds)
@@ -73,15 +74,16 @@ class _UnreadableError(Exception):
     pass
 
 
-def _read_dataset(path: str) -> pydicom.Dataset:
-    """The header of `path`, parsed from memory, which is much faster than from a file (no
-    system call per element). One read of PREFIX bytes holds most headers; for a longer one,
-    twice as much is read and parsed again."""
+def _read_dataset(path: str, tags: list[int]) -> pydicom.Dataset:
+    """The attributes `tags` of the header of `path` (the others are skipped, not parsed: most
+    of the cost of reading a header), parsed from memory, which is much faster than from a file
+    (no system call per element). One read of PREFIX bytes holds most headers; for a longer
+    one, twice as much is read and parsed again."""
     try:
         with open(path, "rb", buffering=0) as f:
             size = os.fstat(f.fileno()).st_size
             data = f.read(PREFIX)
-            while (ds := _parse(data, whole=len(data) >= size)) is None:
+            while (ds := _parse(data, tags, whole=len(data) >= size)) is None:
                 more = f.read(max(len(data), PREFIX))
                 size = size if more else len(data)  # it shrank meanwhile: we have it all
                 data += more
@@ -90,11 +92,12 @@ def _read_dataset(path: str) -> pydicom.Dataset:
         raise _UnreadableError(type(exc).__name__) from None
 
 
-def _parse(data: bytes, *, whole: bool) -> pydicom.Dataset | None:
+def _parse(data: bytes, tags: list[int], *, whole: bool) -> pydicom.Dataset | None:
     """The header in `data`, or None when `data` (not the whole file) ends before it does."""
     buffer = io.BytesIO(data)  # nameless: pydicom puts file names into warnings and logs
+    elements = _Elements(buffer)
     try:
-        ds = pydicom.dcmread(buffer, stop_before_pixels=True, force=False)
+        ds = read_partial(buffer, elements, specific_tags=tags)
     except InvalidDicomError:
         raise
     except Exception:
@@ -105,22 +108,32 @@ def _parse(data: bytes, *, whole: bool) -> pydicom.Dataset | None:
         return ds
     if not whole:
         return None
-    _check_end(ds, len(data))
+    if not elements.seen or elements.end not in (None, len(data)):
+        # A header read to the end of the file must end with a whole element: pydicom takes a
+        # value cut short as it comes (or skips past the end over one it was not asked for),
+        # so a truncated file would give a plausible header with fields lost. (A cut exactly
+        # between two elements cannot be told from the end of an object without pixel data.)
+        raise _TruncatedError
     return ds
 
 
-def _check_end(ds: pydicom.Dataset, end: int) -> None:
-    """A header read to the end of the file must end with a whole element: pydicom takes a value
-    cut short as it comes, so a truncated file would give a plausible header with fields lost.
-    (A cut exactly between two elements cannot be told from the end of an object that has no
-    pixel data.)"""
-    if not ds:
-        raise _TruncatedError  # nothing (or a part of a tag) after the file meta
-    last = ds.get_item(max(ds.keys()))
-    if isinstance(last, RawDataElement) and last.length != UNDEFINED_LENGTH:
-        value = last.value or b""
-        if len(value) != last.length or last.value_tell + last.length != end:
-            raise _TruncatedError
+class _Elements:
+    """The stop condition of a header read (the pixel data), which notes where the last
+    top-level element it was asked about ends (None: undefined length)."""
+
+    __slots__ = ("buffer", "end", "seen")
+
+    def __init__(self, buffer: io.BytesIO) -> None:
+        self.buffer = buffer
+        self.seen = False
+        self.end: int | None = None
+
+    def __call__(self, tag: int, _vr: str | None, length: int) -> bool:
+        if tag in PIXEL_DATA:
+            return True
+        self.seen = True  # called with the value next to read
+        self.end = None if length == UNDEFINED_LENGTH else self.buffer.tell() + length
+        return False
 
 
 @contextmanager

@@ -375,6 +375,7 @@ class Deidentifier:
         self.date_mode = date_mode
         self.missing_patient_id = missing_patient_id
         self._keys = keys
+        self.tags_read = _tags_read(self.profile)
 
     def pseudonym(self, kind: str, value: str) -> str:
         """The keyed pseudonym of `value` in the domain `kind` ("subject", "study", "series")."""
@@ -448,6 +449,15 @@ class Deidentifier:
             except OverflowError:
                 return age, None
         return age, on.year
+
+
+def _tags_read(profile: Profile) -> frozenset[int]:
+    """Every top-level attribute `clean` looks at: a reader may leave out all others (its
+    result is the same), which is how folder harvests skip most of a header."""
+    fixed = {PATIENT_ID, STUDY_UID, SERIES_UID, PATIENT_SEX, PATIENT_AGE, BIRTH_DATE}
+    fixed |= {CONTRAST_AGENT, CONTRAST_AGENT_SEQUENCE}
+    allowed = {tag for rule in profile.allow for tag, _ in rule.sources}
+    return frozenset(fixed | allowed | profile.screen_tags | set(profile.reference_dates))
 
 
 _READERS: dict[str, Callable[[str], object]] = {
