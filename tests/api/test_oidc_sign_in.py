@@ -21,7 +21,7 @@ from catalogue.models import Collection, GrantLevel, PrincipalKind, Source, Visi
 from catalogue.settings import Settings
 from catalogue.store import Store
 from ontology import Ontology
-from tests.oidc import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
+from tests.oidc import CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, Provider, running_provider
 
 pytestmark = pytest.mark.anyio
 
@@ -153,6 +153,30 @@ async def test_groups_from_the_issuer_meet_grants_and_roles(
         audited = await ask(browser, token, audit)
         seen[account] = ([e["node"]["title"] for e in listed], "errors" not in audited)
     assert seen == {"ada": (["Registry"], False), "bob": ([], False), "root": (["Registry"], True)}
+
+
+async def test_a_public_client_signs_in_with_pkce_alone(
+    tmp_path: Path, provider: Provider, store: Store, ontology: Ontology
+) -> None:
+    settings = oidc_settings(tmp_path, provider.issuer).model_copy(
+        update={"oidc_client_id": PUBLIC_CLIENT_ID, "oidc_client_secret": None}
+    )
+    app = create_app(settings, store, index_in_background=False, ontology=ontology)
+    provider.next_sign_in("bob")
+    mounts = {NODE: httpx.ASGITransport(app=app, raise_app_exceptions=False)}
+    async with httpx.AsyncClient(mounts=mounts, follow_redirects=True, timeout=30) as http:
+        me = (await ask(http, token_of(await sign_in(http)), ME))["data"]["me"]
+    assert me["subject"] == f"oidc:{provider.issuer}#bob"
+
+
+async def test_only_pages_of_this_node_are_returned_to(
+    browser: httpx.AsyncClient, provider: Provider
+) -> None:
+    provider.next_sign_in("bob")
+    for elsewhere in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "x"):
+        browser.cookies.clear()
+        reply = await sign_in(browser, elsewhere)
+        assert reply.history[-1].headers["location"].startswith("/#session="), elsewhere
 
 
 async def test_signing_out_refuses_the_token(

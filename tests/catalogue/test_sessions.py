@@ -49,6 +49,12 @@ def test_another_key_and_a_login_state_do_not_pass_for_a_token() -> None:
         tokens().unseal(tokens().issue(CURATOR))
 
 
+def test_a_login_state_expires() -> None:
+    sealed = tokens().seal({"state": "s"}, -120)
+    with pytest.raises(AuthenticationError, match="took too long"):
+        tokens().unseal(sealed)
+
+
 def test_a_short_key_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="32 bytes"):
         tokens(SecretStr("short"))

@@ -24,6 +24,7 @@ from tests.conftest import IN_CI
 HERE = Path(__file__).resolve().parent
 CLIENT_ID = "catalogue-node"
 CLIENT_SECRET = "a-client-secret-for-tests-only-0123456789"
+PUBLIC_CLIENT_ID = "catalogue-node-public"  # no secret: PKCE only
 
 
 def signing_key(kid: str) -> tuple[rsa.RSAPrivateKey, dict[str, Any]]:
@@ -66,7 +67,9 @@ def running_provider(
         "grant_types": ["authorization_code"],
         "response_types": ["code"],
     }
-    config = {"clients": [client], "jwks": {"keys": [jwk]}, "accounts": accounts}
+    public = {**client, "client_id": PUBLIC_CLIENT_ID, "token_endpoint_auth_method": "none"}
+    del public["client_secret"]
+    config = {"clients": [client, public], "jwks": {"keys": [jwk]}, "accounts": accounts}
     config["next"] = next(iter(accounts))
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "provider.json").write_text(json.dumps(config))
