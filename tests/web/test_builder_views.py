@@ -66,6 +66,7 @@ def test_the_body_part_facet_is_the_ontology_tree_of_the_apis_counts(
     expect(page.locator("#totals [data-count=subjects]")).to_have_text(shown(answer["subjects"]))
     expect(node_item(page, HEAD).locator(":scope > .node input")).to_be_checked()
     assert "t=" in page.url and "69536005" in page.url
+    screenshot(page, "cohort-body-part-tree")
 
     # a second node is an alternative (OR), like two values of one facet
     brain = node_item(page, BRAIN).locator(":scope > .node input")
