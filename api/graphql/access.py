@@ -47,7 +47,9 @@ class Me:
     scopes: list[str] | None = strawberry.field(
         description="A platform client's scopes; null for people (not limited by scopes)."
     )
-    via: str = strawberry.field(description="`anonymous`, `token` or `api_key`.")
+    via: str = strawberry.field(
+        description="`anonymous`, `token`, `api_key` or `oidc` (signed in with the issuer)."
+    )
     grants: list[Grant] = strawberry.field(description="The live grants the caller holds.")
 
 
