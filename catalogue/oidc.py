@@ -34,6 +34,7 @@ from catalogue.settings import Settings
 from catalogue.tokens import ASYMMETRIC, TokenPolicy, identity_of
 
 DISCOVERY_TTL_SECONDS = 3600
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,10 @@ class OidcConfig:
 def _problems(settings: Settings, issuer: str) -> list[ErrorDetail]:
     found = []
     parts = urlsplit(issuer)
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query:
-        found.append(ErrorDetail("an http(s) URL without query", "CATALOGUE_OIDC_ISSUER"))
+    loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK
+    if not (parts.scheme == "https" or loopback) or not parts.hostname or parts.query:
+        reason = "an https URL without query (http on loopback only)"
+        found.append(ErrorDetail(reason, "CATALOGUE_OIDC_ISSUER"))
     if not settings.oidc_client_id:
         found.append(ErrorDetail("required with an issuer", "CATALOGUE_OIDC_CLIENT_ID"))
     if "openid" not in settings.oidc_scopes.split():

@@ -106,6 +106,13 @@ async def test_unsigned_and_symmetric_tokens_are_refused(
         await client.verify_id_token(shared, NONCE)
 
 
+@pytest.mark.parametrize("issuer", ["http://idp.example.org", "https://idp.example?x=1", "idp"])
+def test_an_issuer_must_be_https_except_on_loopback(tmp_path: Path, issuer: str) -> None:
+    settings = Settings(data_dir=tmp_path, oidc_issuer=issuer, oidc_client_id="node")
+    with pytest.raises(ConfigurationError, match="misconfigured"):
+        OidcConfig.from_settings(settings)
+
+
 def test_an_issuer_without_a_client_id_is_a_configuration_error(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, oidc_issuer="ftp://idp", oidc_scopes="profile")
     with pytest.raises(ConfigurationError) as raised:
