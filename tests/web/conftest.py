@@ -34,7 +34,15 @@ def admin_token() -> str:
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    root = tmp_path_factory.mktemp("web-node")
+    node = web_node(tmp_path_factory.mktemp("web-node"))
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+def web_node(root: Path, **settings: str) -> Node:
+    """A started node with both collections harvested; `settings` add to its environment."""
     export, open_dir, registry_dir = root / "export", root / "brain-mr", root / "registry"
     write_sample_export(export)
     for subject in sorted((export / "brain-mr").iterdir())[:6]:  # few records: a fast harvest
@@ -42,7 +50,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     registry_dir.mkdir()
     for path in sorted((export / "pydicom" / "00").iterdir())[:5]:  # a few subjects: below k
         shutil.copyfile(path, registry_dir / path.name)
-    node = Node(root / "node", "alpha", CATALOGUE_AUTH_HS256_SECRET=SECRET)
+    node = Node(root / "node", "alpha", CATALOGUE_AUTH_HS256_SECRET=SECRET, **settings)
     node.write_sources(
         [
             {
@@ -62,11 +70,12 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         ]
     )
     node.start()
-    harvest(node, "brain-mr", "registry")  # through the API: no second process to start
     try:
-        yield node
-    finally:
+        harvest(node, "brain-mr", "registry")  # through the API: no second process to start
+    except BaseException:
         node.stop()
+        raise
+    return node
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -1,0 +1,216 @@
+"""The publishing flow in Chromium, against a real node whose DOI provider is the DataCite
+contract server: a cohort built in the page becomes a dataset, its metadata is checked (the
+node's located errors shown by the field), its DOI reserved and published at the registrar, its
+landing page cites it, and its manifest downloads. Others see no publishing controls."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.federation.nodes import Node
+from tests.publishing.datacite_server import DataCiteContract, serve
+from tests.web.conftest import SECRET, admin_token, screenshot, web_node
+
+pytestmark = pytest.mark.browser
+
+REPOSITORY, PASSWORD, PREFIX = "imaging.catalogue", "s3cret-pass", "10.80001"
+DATASET = """query($key: String!) { dataset(key: $key) { id state conceptDoi metadata
+  versions { version doi state members } datasheet { subjects { value } } } }"""
+COHORT = "query($query: CohortInput!) { cohort(query: $query) { subjects { value } } }"
+THREE_TESLA = {"hasSeries": {"range": {"field": "field_strength_t", "gte": 3}}}
+GOOD_ORCID, BAD_ORCID = "0000-0003-1419-2405", "0000-0003-1419-2404"  # the checksum differs
+
+
+@pytest.fixture(scope="module")
+def registrar() -> Iterator[tuple[DataCiteContract, str]]:
+    contract = DataCiteContract()
+    contract.add_repository(REPOSITORY, PASSWORD, PREFIX)
+    with serve(contract) as url:
+        yield contract, url
+
+
+@pytest.fixture(scope="module")
+def node(
+    tmp_path_factory: pytest.TempPathFactory, registrar: tuple[DataCiteContract, str]
+) -> Iterator[Node]:
+    node = web_node(
+        tmp_path_factory.mktemp("publishing-node"),
+        CATALOGUE_DOI_PROVIDER="datacite",
+        CATALOGUE_DOI_PREFIX=PREFIX,
+        CATALOGUE_DATACITE_URL=registrar[1],
+        CATALOGUE_DATACITE_REPOSITORY_ID=REPOSITORY,
+        CATALOGUE_DATACITE_PASSWORD=PASSWORD,
+    )
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+def researcher_token() -> str:
+    now = int(time.time())
+    claims = {"sub": "rita", "roles": ["researcher"], "iat": now, "exp": now + 3600}
+    return jwt.encode(claims, SECRET, "HS256")
+
+
+def sign_in(page: Page, token: str, who: str) -> None:
+    page.locator("#token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#session-status")).to_contain_text(f"Signed in as {who}")
+
+
+def confirm(page: Page, action: str) -> None:
+    page.get_by_role("button", name=action, exact=True).click()
+    dialog = page.locator("#confirm")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(dialog).to_be_hidden()
+
+
+def shown_state(page: Page) -> Any:
+    return expect(page.locator("#doi-state [data-state]"))
+
+
+def dataset(node: Node, key: str) -> dict[str, Any]:
+    answer: dict[str, Any] = node.query(DATASET, key=admin_token(), variables={"key": key})
+    return answer["dataset"]  # type: ignore[no-any-return]
+
+
+def build_cohort_and_create(node: Node, page: Page) -> None:
+    page.goto(node.url)
+    sign_in(page, admin_token(), "ada")
+    page.get_by_role("button", name="Add a series group").click()
+    page.locator("#g0c0-field").select_option("field_strength_t")
+    page.locator("#g0c0-op").select_option("gte")
+    page.locator("#g0c0-value").fill("3")
+    expect(page).to_have_url(re.compile(r"[?&]g="))
+    page.get_by_role("link", name="Create dataset from this cohort").click()
+    expect(page).to_have_url(re.compile(r"/dataset-new\.html\?g="))
+    expect(page.locator("#criteria-list")).to_contain_text("Field strength (T) at least 3")
+    expect(page.locator("#cohort-size")).to_contain_text("subjects")
+    page.locator("#f-title").fill("Brain MR at 3 T")
+    expect(page.locator("#f-slug")).to_have_value("brain-mr-at-3-t")
+    page.get_by_role("button", name="Create dataset").click()
+    expect(page).to_have_url(re.compile(r"/dataset\.html\?id="))
+
+
+def fill_metadata(page: Page, orcid: str) -> None:
+    page.locator("#f-creator-0-name").fill("Fenner, Martin")
+    page.locator("#f-creator-0-orcid").fill(orcid)
+    page.locator("#f-creator-0-affiliation").fill("DataCite")
+    page.locator("#f-license").fill("CC-BY-4.0")
+    page.locator("#f-keywords").fill("neuroimaging, MR")
+    page.locator("#f-access-alpha-who").fill("researchers with an approved proposal")
+    page.locator("#f-access-alpha-how").fill("the data access committee")
+
+
+def test_an_admin_publishes_a_cohort_as_a_dataset_with_a_datacite_doi(
+    node: Node, registrar: tuple[DataCiteContract, str], page: Page
+) -> None:
+    contract = registrar[0]
+    build_cohort_and_create(node, page)
+    made = dataset(node, "brain-mr-at-3-t")
+    cohort = node.query(COHORT, key=admin_token(), variables={"query": {"filter": THREE_TESLA}})
+    # the cohort in the page, frozen: its subjects are the dataset's
+    assert made["datasheet"]["subjects"]["value"] == cohort["cohort"]["subjects"]["value"] > 0
+    expect(page.locator("#datasheet-totals")).to_contain_text(
+        str(made["datasheet"]["subjects"]["value"])
+    )
+
+    fill_metadata(page, BAD_ORCID)
+    page.locator("#f-subject-search").fill("brain")
+    page.locator("#subject-suggestions button[data-term='SCTID:12738006']").click()
+    expect(page.locator("#f-subjects [data-subject]")).to_contain_text("Brain")
+    page.get_by_role("button", name="Save metadata").click()
+    summary = page.locator("#metadata-form-errors")
+    expect(summary).to_be_focused()  # the node's located error, shown by its field
+    expect(summary).to_contain_text("Creator 1 ORCID iD")
+    expect(page.locator("#f-creator-0-orcid-error")).to_contain_text("checksum")
+    expect(page.locator("#f-creator-0-orcid")).to_have_attribute("aria-invalid", "true")
+
+    page.locator("#f-creator-0-orcid").fill(GOOD_ORCID)
+    page.get_by_role("button", name="Save metadata").click()
+    expect(page.locator("#status")).to_have_text("Metadata saved.")
+    saved = dataset(node, "brain-mr-at-3-t")["metadata"]
+    assert saved["creators"][0]["orcid"] == GOOD_ORCID and saved["license"] == "CC-BY-4.0"
+    assert saved["subjects"][0]["iri"] == "http://snomed.info/id/12738006"
+    assert saved["access_conditions"][0]["site"] == "alpha"
+
+    confirm(page, "Reserve DOI")
+    shown_state(page).to_have_attribute("data-state", "RESERVED")
+    concept = dataset(node, "brain-mr-at-3-t")["conceptDoi"]
+    assert concept.startswith(PREFIX) and contract.dois[concept]["state"] == "draft"
+    confirm(page, "Publish")
+    shown_state(page).to_have_attribute("data-state", "FINDABLE")
+    expect(page.locator("#concept-doi")).to_have_text(concept)
+    screenshot(page, "dataset-edit")
+
+    published = dataset(node, "brain-mr-at-3-t")
+    version = published["versions"][0]
+    assert (published["state"], version["state"]) == ("FINDABLE", "FINDABLE")
+    registered = contract.dois[version["doi"]]
+    assert registered["state"] == contract.dois[concept]["state"] == "findable"
+    creator = registered["creators"][0]
+    assert creator["nameIdentifiers"][0]["nameIdentifier"] == f"https://orcid.org/{GOOD_ORCID}"
+
+    with page.expect_download() as download:
+        page.locator("a[data-manifest=csv]").click()
+    assert download.value.suggested_filename == "brain-mr-at-3-t-manifest.csv"
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    assert len(rows) == version["members"] > 0
+    assert all(r["access_url"].startswith("https://pacs.alpha.example/series/") for r in rows)
+
+    page.get_by_role("link", name="Public landing page").click()
+    expect(page.locator("h1")).to_have_text("Brain MR at 3 T")
+    expect(page.locator("#cite")).to_contain_text("Fenner")
+    expect(page.locator("#cite")).to_contain_text(concept)
+
+    page.goto(f"{node.url}/datasets.html")
+    row = page.locator("#datasets-table tr[data-dataset=brain-mr-at-3-t]")
+    expect(row).to_contain_text("findable")
+    expect(row).to_contain_text(concept)
+    screenshot(page, "datasets")
+
+
+PUBLISH = """mutation($id: ID!, $metadata: JSON!) {
+  updateDatasetMetadata(id: $id, metadata: $metadata) { id }
+  publishDataset(id: $id) { state } }"""
+METADATA = {"creators": [{"name": "Fenner, Martin", "orcid": GOOD_ORCID}], "license": "MIT"}
+
+
+def create(node: Node, slug: str) -> str:
+    document = """mutation($input: DatasetInput!) { createDataset(input: $input) { id } }"""
+    spec = {"slug": slug, "title": slug.title(), "query": {"filter": THREE_TESLA}}
+    made = node.query(document, key=admin_token(), variables={"input": spec})
+    return str(made["createDataset"]["id"])
+
+
+def test_others_see_published_datasets_and_no_publishing_controls(node: Node, page: Page) -> None:
+    public = create(node, "shared-set")
+    node.query(PUBLISH, key=admin_token(), variables={"id": public, "metadata": METADATA})
+    create(node, "draft-set")
+
+    page.goto(node.url)
+    sign_in(page, researcher_token(), "rita")
+    expect(page.locator("#create-dataset")).to_be_hidden()
+    page.goto(f"{node.url}/datasets.html")
+    expect(page.locator("#datasets-table tr[data-dataset=shared-set]")).to_contain_text("findable")
+    expect(page.locator("#datasets-table tr[data-dataset=draft-set]")).to_have_count(0)
+
+    page.goto(f"{node.url}/dataset.html?id={public}")
+    expect(page.locator("#metadata-view")).to_contain_text("Fenner, Martin")
+    expect(page.locator("#datasheet-totals")).to_be_visible()
+    expect(page.locator("[data-action]")).to_have_count(0)
+    expect(page.locator("#metadata-form")).to_have_count(0)
+    page.goto(f"{node.url}/dataset-new.html?g=[]")
+    expect(page.locator("#error")).to_contain_text("Only administrators create datasets")
+    expect(page.locator("#create")).to_be_hidden()
