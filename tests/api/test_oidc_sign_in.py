@@ -23,7 +23,7 @@ from catalogue.store import Store
 from ontology import Ontology
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, Provider, running_provider
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.oidc]
 
 NODE = "http://node.test"
 ACCOUNTS = {

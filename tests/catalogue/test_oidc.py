@@ -19,7 +19,7 @@ from catalogue.oidc import OidcClient, OidcConfig
 from catalogue.settings import Settings
 from tests.oidc import CLIENT_ID, Provider, running_provider, signing_key
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.oidc]
 NONCE = "n-0S6_WzA2Mj"
 
 

@@ -13,7 +13,7 @@ from tests.federation.nodes import Node
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 from tests.web.conftest import screenshot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.oidc]
 
 
 @pytest.fixture(scope="module")
