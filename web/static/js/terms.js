@@ -20,8 +20,9 @@ function recordsText(count) {
   return `${count.records} record${count.records === 1 ? "" : "s"}`;
 }
 
-/** Offer terms for `prefix` in `root`; `choose({field, iri, label})` adds one. */
-export async function suggestTerms(root, fields, prefix, choose) {
+/** Offer terms for `prefix` in `root`; `choose({field, iri, curie, label})` adds one. With
+ * `{unused: true}` terms no record carries are offered too (a curator maps values to them). */
+export async function suggestTerms(root, fields, prefix, choose, {unused = false} = {}) {
   if (prefix.trim().length < 2) return clear(root);
   const {coded, query} = lookup(fields);
   if (!coded.length) return clear(root);
@@ -32,12 +33,12 @@ export async function suggestTerms(root, fields, prefix, choose) {
     return clear(root);  // suggestions are a help: the search itself reports errors
   }
   const offers = coded.flatMap((field) => data[field].map((term) => ({field, term})))
-    .filter(({term}) => !term.count || term.count.suppressed || term.count.records > 0);
+    .filter(({term}) => unused || !term.count || term.count.suppressed || term.count.records > 0);
   clear(root, offers.length ? [
     h("p", {class: "muted", id: "terms-label"}, "Concepts (with everything below them):"),
     h("ul", {class: "terms", "aria-labelledby": "terms-label"}, offers.map(({field, term}) => h("li", {},
       h("button", {type: "button", "data-term": term.curie || term.iri,
-                   onclick: () => choose({field, iri: term.iri, label: term.label})},
+                   onclick: () => choose({field, iri: term.iri, curie: term.curie, label: term.label})},
         `${fieldLabel(field)}: ${term.label}`),
       h("span", {class: "muted"}, ` ${term.curie || ""} · ${recordsText(term.count)}`))))] : []);
 }
