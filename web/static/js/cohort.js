@@ -135,12 +135,16 @@ function chooseTerm(concept) {
 }
 
 async function main() {
-  mountSession($("session"), () => { if (Object.keys(fields).length) refresh(); });
-  mountSaved($("saved"), () => location.search, (search) => {
+  const saved = mountSaved($("saved"), () => ({search: location.search,
+    query: {text: state.text || null, filter: subjectFilter(state, fields)}}), (search) => {
     history.pushState(null, "", location.pathname + search);
     state = fromSearch(search);
     syncControls();
     changed();
+  });
+  mountSession($("session"), (me) => {
+    saved.signedIn(me);
+    if (Object.keys(fields).length) refresh();
   });
   const {searchFields} = await graphql(FIELDS);
   fields = Object.fromEntries(searchFields.map((f) => [f.name, f]));
