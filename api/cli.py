@@ -165,35 +165,31 @@ def demo(
     serve_it: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the node after harvesting.")
     ] = True,
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=10, help="Size of the demo (1: about 2,400 people).")
+    ] = 1.0,
 ) -> None:
-    """Set up a node on the embedded defaults, harvest a bundled sample export, and serve it."""
-    settings = _settings(ctx, host=host, port=port)
-    store = _prepare(settings)
-    sources = settings.data_dir / "demo-sources.yaml"
-    export = settings.data_dir / "sample-export"
-    if not export.exists():
-        from harvesters.dicom.sample import write_sample_export
+    """Set up a demo node: three sites' sources generated and harvested, a published dataset."""
+    from api.demo.node import admin_token, published_dataset, register_sites, running_sources
 
-        files = write_sample_export(export)
-        console.print(f"Wrote a sample DICOM export of {files} files to {export}")
-    sources.write_text(DEMO_SOURCES.format(path=export))
-    settings = load_settings(**{**ctx.obj, "sources_file": sources}, host=host, port=port)
-    runs = _harvest(settings, store, _sources(settings), full=False)
-    _print_runs(runs)
-    _catch_up(settings, store)
-    if serve_it:
-        _run_server(settings, store)
-
-
-DEMO_SOURCES = """\
-# Written by `catalogue demo`: the bundled sample export, harvested as a DICOM folder.
-sources:
-  - name: sample-export
-    kind: dicom-folder
-    description: DICOM files shipped with pydicom, and a synthetic brain MR study set
-    path: {path}
-    collection: Sample export
-"""
+    with running_sources(_settings(ctx, host=host, port=port), scale, console.print) as settings:
+        store = _store(settings)
+        store.upgrade()
+        register_sites(store)
+        runs = _harvest(settings, store, _sources(settings), full=False)
+        _print_runs(runs)
+        _catch_up(settings, store)
+        dataset = published_dataset(settings, store, console.print)
+        _catch_up(settings, store)  # the dataset's documents
+        url = f"http://{settings.host}:{settings.port}/"
+        console.print(f"demo dataset: {url}id/dataset/{dataset.id}  ({dataset.concept_doi})")
+        token = admin_token(settings)
+        if token:
+            console.print("sign in as the demo administrator with this token (valid 12 hours):")
+            print(token)
+        console.print(f"[bold]cohort builder: {url}[/]")
+        if serve_it:
+            _run_server(settings, store)
 
 
 @app.command()

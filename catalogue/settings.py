@@ -135,6 +135,11 @@ class Settings(BaseSettings):
         None, description="DataCite repository id (e.g. `ORG.REPO`), used with the password."
     )
     datacite_password: SecretStr | None = Field(None, description="DataCite repository password.")
+    demo_orthanc_url: str | None = Field(
+        None,
+        description="Orthanc (REST API root, with the DICOMweb plugin) that `catalogue demo` loads "
+        "its east site into and harvests over DICOMweb; unset or unreachable: a DICOM folder.",
+    )
     ontology_files: list[Path] = Field(
         [],
         description="Ontology files (OWL, RDF/XML, Turtle, N-Triples, JSON-LD, SKOS, OBO; `.gz` "

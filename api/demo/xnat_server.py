@@ -77,7 +77,7 @@ class Served:
 
 
 class XnatServer:
-    def __init__(self, site: Site, options: Options | None = None) -> None:
+    def __init__(self, site: Site, options: Options | None = None, port: int = 0) -> None:
         self.site = site
         self.options = options or Options()
         self.served = Served()
@@ -88,7 +88,7 @@ class XnatServer:
         class Handler(_Handler):
             xnat = server
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
