@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from tests.federation.nodes import Node
 from tests.publishing.datacite_server import DataCiteContract, serve
 from tests.web.conftest import SECRET, admin_token, screenshot, web_node
+from tests.web.test_accessibility import described, violations
 
 pytestmark = pytest.mark.browser
 
@@ -136,6 +137,8 @@ def test_an_admin_publishes_a_cohort_as_a_dataset_with_a_datacite_doi(
     expect(summary).to_contain_text("Creator 1 ORCID iD")
     expect(page.locator("#f-creator-0-orcid-error")).to_contain_text("checksum")
     expect(page.locator("#f-creator-0-orcid")).to_have_attribute("aria-invalid", "true")
+    found = violations(page)  # the filled form, its errors shown: still accessible
+    assert not found, described(found)
 
     page.locator("#f-creator-0-orcid").fill(GOOD_ORCID)
     page.get_by_role("button", name="Save metadata").click()
@@ -179,6 +182,15 @@ def test_an_admin_publishes_a_cohort_as_a_dataset_with_a_datacite_doi(
     expect(row).to_contain_text("findable")
     expect(row).to_contain_text(concept)
     screenshot(page, "datasets")
+
+    row.get_by_role("link", name="Brain MR at 3 T").click()
+    confirm(page, "New version")  # the cohort query run again: version 2, a draft
+    expect(page.locator("#versions-table tr[data-version='2']")).to_contain_text("not yet")
+    confirm(page, "Hide")
+    shown_state(page).to_have_attribute("data-state", "HIDDEN")
+    assert contract.dois[concept]["state"] == "registered"
+    page.set_viewport_size({"width": 768, "height": 1024})  # a tablet: one column, no overflow
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
 
 
 PUBLISH = """mutation($id: ID!, $metadata: JSON!) {
