@@ -36,10 +36,54 @@ async function lookup(iris) {
   }
 }
 
-/** Labels and parents of every IRI not known yet, from `term(id:)`. */
-export async function describe(iris) {
+async function lookupAll(iris) {
   const wanted = [...new Set(iris)].filter((iri) => !terms.has(iri));
   for (let start = 0; start < wanted.length; start += CHUNK) await lookup(wanted.slice(start, start + CHUNK));
+}
+
+// How far above a concept to look for the nearest one the facet holds, through concepts it does
+// not (the facet keeps its most frequent concepts; a site's closure may skip a level).
+const UP = 3;
+
+/** Labels and parents of the facet's concepts, and of the concepts up to UP levels above them
+ * that the facet does not hold, from `term(id:)` (kept for the page's life). */
+export async function describe(iris) {
+  const held = new Set(iris);
+  const seen = new Set(iris);
+  let level = [...held];
+  for (let up = 0; up <= UP && level.length; up += 1) {
+    await lookupAll(level);
+    level = level.flatMap((iri) => terms.get(iri).parents).filter((p) => !held.has(p) && !seen.has(p));
+    for (const iri of level) seen.add(iri);
+  }
+}
+
+/** The concepts the facet holds that are nearest above `iri`, through any it does not hold. */
+function heldAbove(iri, nodes) {
+  const found = new Set();
+  const seen = new Set([iri]);
+  let level = (terms.get(iri) || unknown(iri)).parents;
+  for (let up = 0; up <= UP && level.length; up += 1) {
+    const next = [];
+    for (const p of level.filter((q) => !seen.has(q))) {
+      seen.add(p);
+      if (nodes.has(p)) found.add(p);
+      else if (terms.has(p)) next.push(...terms.get(p).parents);
+    }
+    level = next;
+  }
+  return found;
+}
+
+/** Drop a parent that is also above another of the same node's parents (reached by two ways). */
+function nearest(parents, above) {
+  const over = (iri, seen = new Set()) => [...(above.get(iri) || [])].flatMap((p) => {
+    if (seen.has(p)) return [];
+    seen.add(p);
+    return [p, ...over(p, seen)];
+  });
+  const higher = new Set([...parents].flatMap((p) => over(p)));
+  return [...parents].filter((p) => !higher.has(p));
 }
 
 function order(a, b) {
@@ -47,17 +91,17 @@ function order(a, b) {
   return n(b) - n(a) || a.label.localeCompare(b.label);
 }
 
-/** The facet's concepts as a forest: a concept sits under each of its parents the facet holds
- * (an ontology may give it several), concepts with none are roots. */
+/** The facet's concepts as a forest: a concept sits under each nearest concept above it that
+ * the facet holds (an ontology may give it several), concepts with none are roots. */
 export function buildTree(buckets, chosen) {
   const nodes = new Map();
   for (const b of buckets) nodes.set(String(b.value), {iri: String(b.value), count: b.count, children: []});
   for (const c of chosen) if (!nodes.has(c.iri)) nodes.set(c.iri, {iri: c.iri, count: null, children: [], label: c.label});
+  const above = new Map([...nodes.keys()].map((iri) => [iri, heldAbove(iri, nodes)]));
   const roots = [];
   for (const node of nodes.values()) {
-    const term = terms.get(node.iri) || unknown(node.iri);
-    node.label = term.label || node.label;
-    const parents = term.parents.filter((p) => nodes.has(p) && p !== node.iri);
+    node.label = (terms.get(node.iri) || {label: node.label || unknown(node.iri).label}).label;
+    const parents = nearest(above.get(node.iri), above);
     if (parents.length) for (const p of parents) nodes.get(p).children.push(node);
     else roots.push(node);
   }
