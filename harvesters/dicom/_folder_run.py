@@ -45,10 +45,10 @@ class FolderRun:
     def _add(self, f: FileStat, header: CleanHeader) -> None:
         aggregate = self.series.get(header.series)
         if aggregate is None:
-            self.series[header.series] = SeriesAggregate(f.relpath, header)
+            aggregate = self.series[header.series] = SeriesAggregate(f.relpath, header)
         else:
             aggregate.add(f.relpath, header)
-        self.index.add(f, header.series)
+        self.index.add(f, aggregate.series)  # one string for every file of the series
 
     def second_pass(self, todo: Plan) -> list[FileStat]:
         """Files of series the plan left unread that must be read after all: a series that

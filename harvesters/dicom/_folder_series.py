@@ -21,6 +21,7 @@ class SeriesAggregate:
     first header, SOP classes, varying values, smallest values and instance count."""
 
     def __init__(self, relpath: str, header: CleanHeader) -> None:
+        self.series = header.series
         self.first_path = relpath
         self.first = header
         self.folder = posixpath.dirname(relpath)  # the deepest folder holding every file
