@@ -100,6 +100,7 @@ def build_cohort_and_create(node: Node, page: Page) -> None:
     expect(page.locator("#cohort-size")).to_contain_text("subjects")
     page.locator("#f-title").fill("Brain MR at 3 T")
     expect(page.locator("#f-slug")).to_have_value("brain-mr-at-3-t")
+    screenshot(page, "dataset-new")
     page.get_by_role("button", name="Create dataset").click()
     expect(page).to_have_url(re.compile(r"/dataset\.html\?id="))
 
@@ -127,7 +128,10 @@ def test_an_admin_publishes_a_cohort_as_a_dataset_with_a_datacite_doi(
         str(made["datasheet"]["subjects"]["value"])
     )
 
-    fill_metadata(page, BAD_ORCID)
+    fill_metadata(page, "0000-0003-1419")
+    page.get_by_role("button", name="Save metadata").click()  # the browser sees the shape
+    expect(page.locator("#f-creator-0-orcid-error")).to_contain_text("four groups of four digits")
+    fill_metadata(page, BAD_ORCID)  # the node sees the checksum
     page.locator("#f-subject-search").fill("brain")
     page.locator("#subject-suggestions button[data-term='SCTID:12738006']").click()
     expect(page.locator("#f-subjects [data-subject]")).to_contain_text("Brain")
@@ -191,6 +195,12 @@ def test_an_admin_publishes_a_cohort_as_a_dataset_with_a_datacite_doi(
     assert contract.dois[concept]["state"] == "registered"
     page.set_viewport_size({"width": 768, "height": 1024})  # a tablet: one column, no overflow
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
+
+    page.get_by_role("button", name="Withdraw…").click()
+    page.locator("#reason").fill("consent withdrawn at one site")
+    page.locator("#confirm").get_by_role("button", name="Confirm").click()
+    expect(page.locator("#doi")).to_contain_text("consent withdrawn at one site")
+    expect(page.locator("[data-action]")).to_have_count(0)  # nothing is left to do
 
 
 PUBLISH = """mutation($id: ID!, $metadata: JSON!) {
