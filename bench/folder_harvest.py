@@ -55,6 +55,12 @@ def tags_read() -> list[int]:
     return sorted(tags | {deid.CONTRAST_AGENT_SEQUENCE, 0x00100010})  # + PatientName
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children (the harvest's worker processes)."""
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
 def baseline(files: list[str], tags: list[int], specific: bool = False) -> float:
     started = time.perf_counter()
     for path in files:
@@ -115,14 +121,21 @@ def timings(root: Path, runs: int, workers: int) -> dict[str, list[float]]:
     files, tags = listing(root), tags_read()
     baseline(files, tags)  # warm the page cache: every run reads from memory
     times: dict[str, list[float]] = {
-        k: [] for k in ("base", "specific", "w1", "wN", "again", "cores")
+        k: [] for k in ("base", "specific", "w1", "wN", "again", "cores", "cpu_base")
     }
+    times |= {"cpu_w1": [], "cpu_wN": []}
     for _ in range(runs):
         times["cores"].append(cores_available(workers))
+        cpu = cpu_seconds()
         times["base"].append(baseline(files, tags))
+        times["cpu_base"].append(cpu_seconds() - cpu)
         times["specific"].append(baseline(files, tags, specific=True))
+        cpu = cpu_seconds()
         times["w1"].append(harvest(root, 1)[0])
+        times["cpu_w1"].append(cpu_seconds() - cpu)
+        cpu = cpu_seconds()
         seconds, cursor = harvest(root, workers)
+        times["cpu_wN"].append(cpu_seconds() - cpu)
         times["wN"].append(seconds)
         times["again"].append(harvest(root, workers, cursor)[0])
     return times
@@ -144,6 +157,11 @@ def report(files: int, workers: int, times: dict[str, list[float]]) -> None:
             f"({'b' if key == 'w1' else 'c'}) harvest, {label}             {med[key]:7.2f} s"
             f"  {rate(key)}  {ratio:.2f}x  (target >= {target})"
         )
+    print(
+        f"    CPU time of all processes, (a) over (b): {med['cpu_base'] / med['cpu_w1']:.2f}x, "
+        f"(a) over (c): {med['cpu_base'] / med['cpu_wN']:.2f}x  (what the wall-time ratios come "
+        f"to on an idle machine: (b) that, (c) up to {workers} times that)"
+    )
     print(
         f"(d) re-harvest with the checkpoint   {med['again']:7.2f} s  "
         f"{med['wN'] / med['again']:.1f}x faster than the {workers}-worker harvest, "
