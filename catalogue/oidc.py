@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from catalogue.errors import (
 )
 from catalogue.sessions import VIA
 from catalogue.settings import Settings
-from catalogue.tokens import ASYMMETRIC, TokenPolicy, identity_of
+from catalogue.tokens import ASYMMETRIC, TokenPolicy, claim_strings, identity_of
 
 DISCOVERY_TTL_SECONDS = 3600
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -47,6 +48,7 @@ class OidcConfig:
     display_name: str
     roles_claim: str = "roles"
     groups_claim: str = "groups"
+    group_roles: tuple[tuple[str, str], ...] = ()  # (group, role) pairs
     leeway_seconds: int = 30
 
     @classmethod
@@ -69,6 +71,7 @@ class OidcConfig:
             display_name=settings.oidc_display_name or str(urlsplit(issuer).hostname),
             roles_claim=settings.oidc_roles_claim,
             groups_claim=settings.oidc_groups_claim,
+            group_roles=tuple(sorted(settings.oidc_group_roles.items())),
             leeway_seconds=settings.auth_leeway_seconds,
         )
 
@@ -84,6 +87,10 @@ def _problems(settings: Settings, issuer: str) -> list[ErrorDetail]:
         found.append(ErrorDetail("required with an issuer", "CATALOGUE_OIDC_CLIENT_ID"))
     if "openid" not in settings.oidc_scopes.split():
         found.append(ErrorDetail("must include `openid`", "CATALOGUE_OIDC_SCOPES"))
+    for group, role in settings.oidc_group_roles.items():
+        if role not in ("admin", "researcher") and not re.fullmatch(r"curator:[\w.-]+", role):
+            reason = f"group {group!r}: a role is admin, researcher or curator:<site-slug>"
+            found.append(ErrorDetail(reason, "CATALOGUE_OIDC_GROUP_ROLES"))
     return found
 
 
@@ -166,7 +173,11 @@ class OidcClient:
             via=VIA,
         )
         subject = f"oidc:{self.config.issuer}#{claims['sub']}"
-        return identity_of({**claims, "sub": subject}, policy)
+        groups = set(claim_strings(claims.get(self.config.groups_claim)))
+        roles = claim_strings(claims.get(self.config.roles_claim))
+        roles += [role for group, role in self.config.group_roles if group in groups]
+        mapped = {**claims, "sub": subject, self.config.roles_claim: roles}
+        return identity_of(mapped, policy)
 
     async def verify_id_token(self, token: str, nonce: str) -> dict[str, Any]:
         key = await self._key_for(token)

@@ -210,6 +210,11 @@ class Settings(BaseSettings):
     oidc_roles_claim: str = Field(
         "roles", description="ID-token claim listing roles: `admin`, `curator:<site-slug>`."
     )
+    oidc_group_roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Roles for members of issuer groups (JSON object, e.g. "
+        '`{"catalogue-admins": "admin", "site-a-curation": "curator:site-a"}`).',
+    )
     oidc_display_name: str | None = Field(
         None, description='Shown as "Sign in with <name>"; unset: the issuer\'s host name.'
     )

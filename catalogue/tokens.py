@@ -95,7 +95,7 @@ def _reason(exc: Exception) -> str:
 
 def identity_of(claims: dict[str, Any], policy: TokenPolicy) -> Identity:
     roles, sites = {Role.RESEARCHER.value}, set()
-    for role in _strings(claims.get(policy.roles_claim)):
+    for role in claim_strings(claims.get(policy.roles_claim)):
         if role.startswith("curator:"):
             roles.add(Role.CURATOR.value)
             sites.add(role.removeprefix("curator:"))
@@ -104,13 +104,14 @@ def identity_of(claims: dict[str, Any], policy: TokenPolicy) -> Identity:
     return Identity(
         subject=str(claims["sub"]),
         roles=frozenset(roles),
-        groups=frozenset(_strings(claims.get(policy.groups_claim))),
+        groups=frozenset(claim_strings(claims.get(policy.groups_claim))),
         sites=frozenset(sites),
         via=policy.via,
     )
 
 
-def _strings(value: object) -> list[str]:
+def claim_strings(value: object) -> list[str]:
+    """A claim holding names: a space-separated string or a list of strings."""
     if isinstance(value, str):
         return value.split()
     if isinstance(value, list):

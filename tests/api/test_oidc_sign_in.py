@@ -30,6 +30,7 @@ ACCOUNTS = {
     "ada": {"name": "Ada", "groups": ["neuro"]},
     "root": {"name": "Root", "groups": ["ops"], "roles": ["admin"]},
     "bob": {"name": "Bob", "groups": []},
+    "eve": {"name": "Eve", "groups": ["catalogue-admins"]},  # admin by group, no roles claim
 }
 ME = "{ me { anonymous subject roles groups via } }"
 ADMIN = Identity("operator", frozenset({"admin"}))
@@ -51,6 +52,7 @@ def oidc_settings(tmp_path: Path, issuer: str) -> Settings:
         oidc_client_secret=SecretStr(CLIENT_SECRET),
         oidc_scopes="openid profile groups",
         oidc_display_name="Test IdP",
+        oidc_group_roles={"catalogue-admins": "admin"},
     )
 
 
@@ -145,14 +147,19 @@ async def test_groups_from_the_issuer_meet_grants_and_roles(
     titles = "{ collections { edges { node { title } } } }"
     audit = "{ auditLog(first: 1) { totalCount } }"
     seen = {}
-    for account in ("ada", "bob", "root"):
+    for account in ("ada", "bob", "root", "eve"):
         browser.cookies.clear()  # a new browser: no session at the provider either
         provider.next_sign_in(account)
         token = token_of(await sign_in(browser))
         listed = (await ask(browser, token, titles))["data"]["collections"]["edges"]
         audited = await ask(browser, token, audit)
         seen[account] = ([e["node"]["title"] for e in listed], "errors" not in audited)
-    assert seen == {"ada": (["Registry"], False), "bob": ([], False), "root": (["Registry"], True)}
+    assert seen == {
+        "ada": (["Registry"], False),  # a grant to her group
+        "bob": ([], False),
+        "root": (["Registry"], True),  # admin by the roles claim
+        "eve": (["Registry"], True),  # admin by her group
+    }
 
 
 async def test_a_public_client_signs_in_with_pkce_alone(

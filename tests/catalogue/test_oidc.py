@@ -113,6 +113,35 @@ def test_an_issuer_must_be_https_except_on_loopback(tmp_path: Path, issuer: str)
         OidcConfig.from_settings(settings)
 
 
+def test_group_roles_must_be_roles_the_node_knows(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        oidc_issuer="https://idp.example",
+        oidc_client_id="node",
+        oidc_group_roles={"ops": "admin", "a": "curator:site-a", "x": "superuser"},
+    )
+    with pytest.raises(ConfigurationError) as raised:
+        OidcConfig.from_settings(settings)
+    assert [d.message for d in raised.value.details] == [
+        "group 'x': a role is admin, researcher or curator:<site-slug>"
+    ]
+
+
+def test_group_roles_add_to_the_roles_claim(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        oidc_issuer="https://idp.example",
+        oidc_client_id="node",
+        oidc_group_roles={"ops": "admin", "a": "curator:site-a"},
+    )
+    config = OidcConfig.from_settings(settings)
+    assert config is not None
+    claims = {"sub": "u", "groups": ["a", "b"], "roles": ["curator:site-b"]}
+    identity = OidcClient(config).identity(claims)
+    assert identity.sites == {"site-a", "site-b"} and not identity.is_admin
+    assert identity.groups == {"a", "b"}
+
+
 def test_an_issuer_without_a_client_id_is_a_configuration_error(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, oidc_issuer="ftp://idp", oidc_scopes="profile")
     with pytest.raises(ConfigurationError) as raised:
