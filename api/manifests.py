@@ -21,7 +21,7 @@ def manifest_router() -> APIRouter:
     router = APIRouter(tags=["datasets"])
 
     @router.get(
-        "/datasets/{key}/manifest.{fmt}",
+        "/datasets/{key:path}/manifest.{fmt}",
         summary="A dataset version's manifest (CSV or JSON): the series the caller may see",
     )
     async def get_manifest(

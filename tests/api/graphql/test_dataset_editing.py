@@ -73,7 +73,10 @@ async def test_a_published_manifest_is_downloadable(node: FastAPI) -> None:
         admin = asker(http)
         ident = data(await admin(CREATE))["createDataset"]["id"]
         data(await admin(EDIT, {"id": ident, "metadata": GOOD}))
-        data(await admin(f'mutation {{ publishDataset(id: "{ident}") {{ state }} }}'))
+        published = data(
+            await admin(f'mutation {{ publishDataset(id: "{ident}") {{ versions {{ doi }} }} }}')
+        )
+        doi = published["publishDataset"]["versions"][0]["doi"]
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=node), base_url="http://node.test"
     ) as http:
@@ -84,4 +87,7 @@ async def test_a_published_manifest_is_downloadable(node: FastAPI) -> None:
         assert rows and all(r["series"].startswith("http") for r in rows)
         as_json = (await http.get("/datasets/edited/manifest.json")).json()
         assert len(as_json["series"]) == len(rows)
+        by_doi = await http.get(f"/datasets/{doi}/manifest.csv?version=1")  # DOIs hold a slash
+        assert by_doi.status_code == 200 and by_doi.text == got.text
+        assert 'filename="edited-v1-manifest.csv"' in by_doi.headers["content-disposition"]
         assert (await http.get("/datasets/edited/manifest.xml")).status_code == 422
