@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import credential_of
 from api.errors import status_of
@@ -135,9 +136,13 @@ async def logout(request: Request) -> Response:
     sign_in = _sign_in(request)
     credential = credential_of(request)
     if credential is not None and sign_in.sessions.owns(credential):
-        expires, jti = sign_in.sessions.expiry_and_id(credential)
-        sign_in.revocations.sign_out(jti, datetime.fromtimestamp(expires, UTC))
+        await run_in_threadpool(_sign_out, sign_in, credential)  # the store is synchronous
     return Response(status_code=204)
+
+
+def _sign_out(sign_in: SignIn, token: str) -> None:
+    expires, jti = sign_in.sessions.expiry_and_id(token)
+    sign_in.revocations.sign_out(jti, datetime.fromtimestamp(expires, UTC))
 
 
 def _login_state(request: Request, sign_in: SignIn) -> LoginState:
