@@ -14,7 +14,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from catalogue.errors import AuthenticationError, ConfigurationError
+from catalogue.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    IdentityProviderUnavailableError,
+)
 from catalogue.oidc import OidcClient, OidcConfig
 from catalogue.settings import Settings
 from tests.oidc import CLIENT_ID, Provider, running_provider, signing_key
@@ -140,6 +144,20 @@ def test_group_roles_add_to_the_roles_claim(tmp_path: Path) -> None:
     identity = OidcClient(config).identity(claims)
     assert identity.sites == {"site-a", "site-b"} and not identity.is_admin
     assert identity.groups == {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "reason"), [("/", "names another issuer"), ("/elsewhere", "answered 404")]
+)
+async def test_a_discovery_that_does_not_fit_the_issuer_is_refused(
+    provider: Provider, tmp_path: Path, suffix: str, reason: str
+) -> None:
+    issuer = provider.issuer + suffix
+    settings = Settings(data_dir=tmp_path, oidc_issuer=issuer, oidc_client_id=CLIENT_ID)
+    config = OidcConfig.from_settings(settings)
+    assert config is not None
+    with pytest.raises(IdentityProviderUnavailableError, match=reason):
+        await OidcClient(config).begin("/")
 
 
 def test_an_issuer_without_a_client_id_is_a_configuration_error(tmp_path: Path) -> None:
