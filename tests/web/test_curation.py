@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from harvesters.dicom.sample import write_sample_export
 from tests.federation.nodes import Node
 from tests.web.conftest import SECRET, harvest, screenshot
+from tests.web.test_accessibility import described, violations
 
 pytestmark = pytest.mark.browser
 
@@ -123,6 +124,8 @@ def test_a_curator_accepts_and_overrides_and_the_records_are_remapped(
     expect(item.locator("[data-effect]")).to_have_text(
         f"{skull['records']} series will be re-mapped."
     )
+    found = violations(page)  # the queue, term offers and a confirmation open, under axe-core
+    assert not found, described(found)
     item.get_by_role("button", name="Confirm").click()
     expect(page.locator('#result [data-done="SCHAEDEL"]')).to_contain_text(
         f"now maps to Head ({head_curie(node)}): {skull['records']} series re-mapped"
