@@ -18,7 +18,7 @@ import jwt
 from pydantic import SecretStr
 
 from api.demo import orthanc
-from api.demo.sources import SITES, demo_xnat, generate, population, sources_file
+from api.demo.sources import SITES, demo_xnat, generate, sources_file
 from api.demo.xnat_server import XnatServer
 from catalogue.access import Identity, Role
 from catalogue.errors import NotFoundError
@@ -48,7 +48,7 @@ def running_sources(settings: Settings, scale: float, say: Say) -> Iterator[Sett
     server = XnatServer(demo_xnat(found), port=_free(XNAT_PORT))
     with server.running():
         path = sources_file(root, xnat_url=server.url, dicomweb_url=dicomweb)
-        say(f"sources: {path} ({population(scale).subjects()} people at three sites)")
+        say(f"sources: {path} ({found.subjects()} people at three sites)")
         yield _demo_settings(settings, path)
 
 
