@@ -1,4 +1,4 @@
-"""A sample DICOM export for the demo and the tests: pydicom's bundled real files, plus a small
+"""A sample DICOM export for the tests: pydicom's bundled real files, plus a small
 synthetic multi-subject brain MR study set derived from one of them (new UIDs, patients, protocols).
 
 It is deterministic: the same call writes the same files. The synthetic patients carry made-up
