@@ -168,11 +168,15 @@ def demo(
     scale: Annotated[
         float, typer.Option(min=0.01, max=10, help="Size of the demo (1: about 2,400 people).")
     ] = 1.0,
+    xnat_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port of the demo's XNAT (0: any free port).")
+    ] = 8070,
 ) -> None:
     """Set up a demo node: three sites' sources generated and harvested, a published dataset."""
     from api.demo.node import admin_token, published_dataset, register_sites, running_sources
 
-    with running_sources(_settings(ctx, host=host, port=port), scale, console.print) as settings:
+    settings = _settings(ctx, host=host, port=port)
+    with running_sources(settings, scale, console.print, xnat_port) as settings:
         store = _store(settings)
         store.upgrade()
         register_sites(store)

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from api.demo import orthanc
 from api.demo.sources import SITES, demo_xnat, generate, sources_file
 from api.demo.xnat_server import XnatServer
+from api.demo.xnat_site import StaticSite
 from catalogue.access import Identity, Role
 from catalogue.errors import NotFoundError
 from catalogue.publishing.factory import dataset_service
@@ -30,12 +31,14 @@ from catalogue.store import Store
 
 ADMIN = Identity(subject="demo-admin", roles=frozenset({Role.ADMIN.value}), via="cli")
 DATASET = "ms-3t-flair"
-XNAT_PORT = 8070  # tried first, so that addresses stay the same between runs
+XNAT_PORT = 8070  # a fixed port, so that the XNAT's address stays the same between runs
 Say = Callable[[str], None]
 
 
 @contextmanager
-def running_sources(settings: Settings, scale: float, say: Say) -> Iterator[Settings]:
+def running_sources(
+    settings: Settings, scale: float, say: Say, xnat_port: int = XNAT_PORT
+) -> Iterator[Settings]:
     """Generate the sources (once), serve the XNAT, load the Orthanc; yields the node's settings
     for the demo (its sources file, the demo sites, a token secret). The XNAT contract server
     runs until the block ends, so the harvest dashboard can harvest it again."""
@@ -45,23 +48,20 @@ def running_sources(settings: Settings, scale: float, say: Say) -> Iterator[Sett
     found = generate(root, scale, east_folder=dicomweb is None, say=say)
     if dicomweb is not None and settings.demo_orthanc_url is not None:
         orthanc.upload(settings.demo_orthanc_url, found.east, say)
-    server = XnatServer(demo_xnat(found), port=_free(XNAT_PORT))
+    server = _xnat_server(demo_xnat(found), xnat_port, say)
     with server.running():
         path = sources_file(root, xnat_url=server.url, dicomweb_url=dicomweb)
         say(f"sources: {path} ({found.subjects()} people at three sites)")
         yield _demo_settings(settings, path)
 
 
-def _free(port: int) -> int:
-    """`port` when nobody listens on it, else 0 (any free port)."""
-    import socket
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return 0
-    return port
+def _xnat_server(site: StaticSite, port: int, say: Say) -> XnatServer:
+    """The XNAT contract server on `port`, or on any free port when that one is taken."""
+    try:
+        return XnatServer(site, port=port)
+    except OSError:
+        say(f"port {port} is taken: the demo's XNAT listens on another one")
+        return XnatServer(site)
 
 
 def _demo_settings(settings: Settings, sources: Path) -> Settings:

@@ -164,7 +164,8 @@ def test_serve_answers_health_and_graphql_over_a_socket(served: str) -> None:
 
 def test_harvest_indexes_and_index_commands_report_and_rebuild(tmp_path: Path) -> None:
     data = str(tmp_path / "var")
-    assert run("--data-dir", data, "demo", "--no-serve", "--scale", "0.02").returncode == 0
+    demo = run("--data-dir", data, "demo", "--no-serve", "--scale", "0.02", "--xnat-port", "0")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
     status = run("--data-dir", data, "index", "status")
     assert status.returncode == 0, status.stderr
     row = next(line for line in status.stdout.splitlines() if "embedded" in line)

@@ -66,11 +66,12 @@ def _orthanc(binary: str, plugin: str, workdir: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def _demo(data_dir: Path, orthanc: str) -> str:
+def _demo(data_dir: Path, orthanc: str, xnat_port: int) -> str:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CATALOGUE_")}
     environment.update(COLUMNS="200", NO_COLOR="1", CATALOGUE_DEMO_ORTHANC_URL=orthanc)
     done = subprocess.run(
-        [CATALOGUE, "--data-dir", str(data_dir), "demo", "--no-serve", "--scale", "0.02"],
+        [CATALOGUE, "--data-dir", str(data_dir), "demo", "--no-serve", "--scale", "0.02",
+         "--xnat-port", str(xnat_port)],
         capture_output=True, text=True, env=environment, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
@@ -80,13 +81,14 @@ def _demo(data_dir: Path, orthanc: str) -> str:
 def test_east_is_loaded_into_orthanc_and_harvested_over_dicomweb(
     orthanc: str, tmp_path: Path
 ) -> None:
-    first = _demo(tmp_path / "var", orthanc)
+    [port] = free_ports(1)
+    first = _demo(tmp_path / "var", orthanc, port)
     assert "uploaded" in first and "instances" in first
     studies = httpx.get(f"{orthanc}/studies", timeout=10).json()
     east = _rows(first)["east-pacs"]
     assert east[1] == "succeeded" and int(east[3]) > len(studies)  # series, studies, subjects
     assert "east-pacs-export" not in _rows(first)
-    second = _demo(tmp_path / "var", orthanc)
+    second = _demo(tmp_path / "var", orthanc, port)
     assert "uploaded" not in second
     assert _rows(second)["east-pacs"][3:5] == ["0", "0"]  # nothing added or updated
     assert len(httpx.get(f"{orthanc}/studies", timeout=10).json()) == len(studies)
