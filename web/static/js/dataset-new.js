@@ -29,7 +29,7 @@ function describe() {
   return items;
 }
 
-export function slugOf(title) {
+function slugOf(title) {
   return title.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 128);
 }
 
@@ -46,6 +46,7 @@ async function create(event) {
   event.preventDefault();
   const form = $("create");
   const local = problems();
+  if (!query) local.push({location: "", message: "The cohort is still loading: try again in a moment."});
   if (local.length) return showErrors(form, local);
   const input = {slug: $("f-slug").value, title: $("f-title").value.trim(), description: $("f-description").value.trim(), query};
   $("create-button").disabled = true;
@@ -60,10 +61,13 @@ async function create(event) {
 
 async function main() {
   $("back").href = `/${location.search}`;
+  $("f-title").addEventListener("input", () => { if (!slugEdited) $("f-slug").value = slugOf($("f-title").value); });
+  $("f-slug").addEventListener("input", () => { slugEdited = true; });
+  $("create").addEventListener("submit", create);
   const items = describe();
   clear($("criteria"), items.length ? h("ul", {id: "criteria-list"}, items.map((t) => h("li", {}, t)))
     : h("p", {}, "No criteria: every subject this node lists."));
-  const me = await mountSession($("session"), (identity) => {
+  await mountSession($("session"), (identity) => {
     const admin = identity.roles.includes("admin");
     $("create").hidden = !admin;
     clear($("error"), admin ? null : h("p", {class: "note"}, "Only administrators create datasets: sign in as one."));
@@ -73,10 +77,6 @@ async function main() {
   query = {text: state.text || null, filter: subjectFilter(state, fields)};
   const {cohort} = await graphql(COUNTS, {query});
   $("criteria").append(h("p", {id: "cohort-size"}, `Now: ${countText(cohort.subjects)} subjects, ${countText(cohort.series)} series.`));
-  $("f-title").addEventListener("input", () => { if (!slugEdited) $("f-slug").value = slugOf($("f-title").value); });
-  $("f-slug").addEventListener("input", () => { slugEdited = true; });
-  $("create").addEventListener("submit", create);
-  return me;
 }
 
 main().catch((error) => clear($("error"), h("p", {role: "alert"}, `The node refused: ${error.message}`)));

@@ -45,7 +45,7 @@ export function showErrors(form, problems) {
   const summary = form.querySelector("[id$=form-errors]");
   const items = list.map(({location, message}) => {
     const target = locate(form, location);
-    if (!target) return h("li", {}, `${location}: ${message}`);
+    if (!target) return h("li", {}, location ? `${location}: ${message}` : message);
     const id = `${target.id}-error`;
     const note = form.querySelector(`#${CSS.escape(id)}`) || h("p", {class: "field-error", id}, "");
     note.textContent = note.textContent ? `${note.textContent} ${message}` : message;
