@@ -126,6 +126,7 @@ async def callback(request: Request) -> Response:
         log.info("signed in through the issuer (via %s)", identity.via)
         reply = RedirectResponse(f"{return_to.split('#')[0]}#session={token}", status_code=303)
     reply.delete_cookie(COOKIE, path="/auth")
+    reply.headers["Cache-Control"] = "no-store"  # the redirect carries the node token
     return reply
 
 

@@ -113,6 +113,7 @@ async def test_sign_in_hands_the_page_a_node_token_for_the_oidc_identity(
     assert reply.history[0].status_code == 302
     location = reply.history[-1].headers["location"]
     assert location.startswith("/harvest.html?tab=runs#session=")
+    assert reply.history[-1].headers["cache-control"] == "no-store"
     me = (await ask(browser, token_of(reply), ME))["data"]["me"]
     assert me == {
         "anonymous": False,
