@@ -21,6 +21,7 @@ from rich.table import Table
 from api.cli_access import grants_app, keys_app, tokens_app
 from api.cli_datasets import datasets_app
 from api.cli_ontology import curation_app, ontology_app, terms
+from api.harvesting import configured_sources as _sources
 from catalogue import __version__
 from catalogue.checks import (
     CheckResult,
@@ -41,7 +42,7 @@ from catalogue.search import Indexer, backend_from_settings
 from catalogue.services.coding import CodingService, load_ontology
 from catalogue.services.ingest import DeletionPolicy, IngestService
 from catalogue.settings import Settings, load_settings, settings_table
-from catalogue.sources import SourceSpec, load_sources
+from catalogue.sources import SourceSpec
 from catalogue.store import Store
 from harvesters.base import Report
 from harvesters.registry import config_models, fields_table, installed
@@ -113,12 +114,6 @@ def _prepare(settings: Settings) -> Store:
     store.upgrade()
     store.ensure_site(settings.site_slug, settings.node_name)
     return store
-
-
-def _sources(settings: Settings) -> list[SourceSpec]:
-    if settings.sources_file is None:
-        return []
-    return load_sources(settings.sources_file, config_models())
 
 
 @app.command()

@@ -20,14 +20,16 @@ from harvesters.runner import Runner
 log = logging.getLogger(__name__)
 
 
+def configured_sources(settings: Settings) -> list[SourceSpec]:
+    """The sources file read now, checked against the installed harvesters (none without one)."""
+    if settings.sources_file is None:
+        return []
+    return load_sources(settings.sources_file, config_models())
+
+
 def harvest_service(
     settings: Settings, store: Store, indexer: Indexer, coding: CodingService | None = None
 ) -> HarvestService:
-    def specs() -> list[SourceSpec]:
-        if settings.sources_file is None:
-            return []
-        return load_sources(settings.sources_file, config_models())
-
     def launch(spec: SourceSpec) -> None:
         runner = Runner(
             IngestService(store, coding),
@@ -48,16 +50,13 @@ def harvest_service(
         except SearchUnavailableError as exc:  # the outbox keeps the changes
             log.warning("index not updated after harvesting %s: %s", spec.name, exc.message)
 
-    return HarvestService(store, specs, launch)
+    return HarvestService(store, lambda: configured_sources(settings), launch)
 
 
 def live_sites(settings: Settings) -> list[LiveSite]:
     """The `peer` sources whose cohort counts are asked live rather than read from the index."""
-    if settings.sources_file is None:
-        return []
-    specs = load_sources(settings.sources_file, config_models())
     live: list[LiveSite] = []
-    for spec in specs:
+    for spec in configured_sources(settings):
         if spec.kind != "peer" or not spec.enabled or not spec.options.get("live_counts"):
             continue
         config = PeerConfig.model_validate(spec.options)
