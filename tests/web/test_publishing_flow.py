@@ -20,6 +20,7 @@ from tests.federation.nodes import Node
 from tests.publishing.datacite_server import DataCiteContract, serve
 from tests.web.conftest import SECRET, admin_token, screenshot, web_node
 from tests.web.test_accessibility import described, violations
+from tests.web.test_pages import shown
 
 pytestmark = pytest.mark.browser
 
@@ -209,17 +210,21 @@ PUBLISH = """mutation($id: ID!, $metadata: JSON!) {
 METADATA = {"creators": [{"name": "Fenner, Martin", "orcid": GOOD_ORCID}], "license": "MIT"}
 
 
-def create(node: Node, slug: str) -> str:
+SHEET = """query($key: String!) { dataset(key: $key) { datasheet {
+  subjects { suppressed atLeast display } } } }"""
+
+
+def create(node: Node, slug: str, cohort: dict[str, Any]) -> str:
     document = """mutation($input: DatasetInput!) { createDataset(input: $input) { id } }"""
-    spec = {"slug": slug, "title": slug.title(), "query": {"filter": THREE_TESLA}}
+    spec = {"slug": slug, "title": slug.title(), "query": cohort}
     made = node.query(document, key=admin_token(), variables={"input": spec})
     return str(made["createDataset"]["id"])
 
 
 def test_others_see_published_datasets_and_no_publishing_controls(node: Node, page: Page) -> None:
-    public = create(node, "shared-set")
+    public = create(node, "shared-set", {})  # every subject: the aggregate-only ones counted
     node.query(PUBLISH, key=admin_token(), variables={"id": public, "metadata": METADATA})
-    create(node, "draft-set")
+    create(node, "draft-set", {"filter": THREE_TESLA})
 
     page.goto(node.url)
     sign_in(page, researcher_token(), "rita")
@@ -231,6 +236,12 @@ def test_others_see_published_datasets_and_no_publishing_controls(node: Node, pa
     page.goto(f"{node.url}/dataset.html?id={public}")
     expect(page.locator("#metadata-view")).to_contain_text("Fenner, Martin")
     expect(page.locator("#datasheet-totals")).to_be_visible()
+    # the aggregate-only members are counted for others as in every aggregate: suppressed
+    sheet = node.query(SHEET, key=researcher_token(), variables={"key": "shared-set"})
+    subjects = sheet["dataset"]["datasheet"]["subjects"]
+    assert subjects["suppressed"]
+    expect(page.locator("#datasheet-totals dd").first).to_have_text(shown(subjects))
+    expect(page.locator("#suppression-note")).to_contain_text("Fewer than 5")
     expect(page.locator("[data-action]")).to_have_count(0)
     expect(page.locator("#metadata-form")).to_have_count(0)
     page.goto(f"{node.url}/dataset-new.html?g=[]")

@@ -91,3 +91,23 @@ async def test_a_published_manifest_is_downloadable(node: FastAPI) -> None:
         assert by_doi.status_code == 200 and by_doi.text == got.text
         assert 'filename="edited-v1-manifest.csv"' in by_doi.headers["content-disposition"]
         assert (await http.get("/datasets/edited/manifest.xml")).status_code == 422
+
+
+PAGE = """query($after: String) { datasets(first: 2, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } edges { node { slug } } } }"""
+
+
+async def test_the_list_pages_with_cursors_newest_first(node: FastAPI) -> None:
+    transport = httpx.ASGITransport(app=as_caller(node, ADMIN))
+    async with httpx.AsyncClient(transport=transport, base_url="http://node.test") as http:
+        admin = asker(http)
+        for slug in ("first", "second", "third"):
+            data(await admin(CREATE.replace('"edited"', f'"{slug}"')))
+        one = data(await admin(PAGE))["datasets"]
+        assert one["totalCount"] == 3 and one["pageInfo"]["hasNextPage"]
+        after = one["pageInfo"]["endCursor"]
+        two = data(await admin(PAGE, {"after": after}))["datasets"]
+        assert not two["pageInfo"]["hasNextPage"]
+        slugs = [e["node"]["slug"] for page in (one, two) for e in page["edges"]]
+        assert slugs == ["third", "second", "first"]
+        assert codes(await admin(PAGE, {"after": "bm90LWEtY3Vyc29y"})) == ["BAD_USER_INPUT"]
