@@ -209,7 +209,7 @@ class Dumper:
         self._collection(s.collection_id for s in subjects.values())
         studies = _group(self._rows(ImagingStudy, "subject_id", ids))
         series = _group(self._rows(Series, "subject_id", ids))
-        coded = self._coded(ids)
+        coded = self._coded(ids, [s.id for rows in series.values() for s in rows])
         dump = Dump()
         for sid in ids:
             subject = subjects.get(sid)
@@ -224,8 +224,14 @@ class Dumper:
             )
         return dump
 
-    def _coded(self, subject_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, _Coded]:
-        """Coded values of the subjects and of their series, by record id."""
+    def _coded(
+        self, subject_ids: Sequence[uuid.UUID], series_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, _Coded]:
+        """Coded values of the subjects and of their series, by record id.
+
+        Looked up by entity id, never through a join on series: without table statistics SQLite
+        would walk every series coding of the catalogue for each chunk.
+        """
         columns = (
             col(CodedValue.entity_id),
             col(CodedValue.field),
@@ -234,16 +240,11 @@ class Dumper:
             col(CodedValue.label),
             sa.type_coerce(col(CodedValue.ancestors), sa.String),  # parsed once per distinct list
         )
-        of_subjects = sa.select(*columns).where(
-            col(CodedValue.entity_type) == "subject", col(CodedValue.entity_id).in_(subject_ids)
-        )
-        of_series = (
-            sa.select(*columns)
-            .join(Series, col(Series.id) == col(CodedValue.entity_id))
-            .where(col(CodedValue.entity_type) == "series", col(Series.subject_id).in_(subject_ids))
-        )
+        queries = [("subject", subject_ids)] + [("series", c) for c in _chunks(series_ids)]
         out: dict[uuid.UUID, _Coded] = defaultdict(_Coded)
-        for query in (of_subjects, of_series):
+        for entity_type, entity_ids in queries:
+            of_type = col(CodedValue.entity_type) == entity_type
+            query = sa.select(*columns).where(of_type, col(CodedValue.entity_id).in_(entity_ids))
             for entity, name, original, iri, label, up in self.session.connection().execute(query):
                 if name in CONCEPT_FIELDS:
                     out[entity].add(name, original, iri, label, _ancestors(up))
