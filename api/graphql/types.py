@@ -32,7 +32,8 @@ T = TypeVar("T")
 def _view_fields(view: type[BaseModel], hidden: frozenset[str]) -> Callable[[type[T]], type[T]]:
     """Give a record type the fields of its service view but `hidden`, in the view's order, so a
     field added to the view reaches GraphQL by itself. What the class declares itself (another
-    type, a description) stands in its view field's place; the rest follows the view's fields."""
+    type, a description, a field its resolvers read) stands in its view field's place; the rest
+    follows the view's fields."""
 
     def add(cls: type[T]) -> type[T]:
         own: dict[str, Any] = dict(cls.__annotations__)
@@ -101,15 +102,9 @@ class RecordCounts:
 
 
 @strawberry.type(description="A coded field: what the site said, and the concept it maps to.")
+@_view_fields(CodedView, frozenset())
 class CodedValue:
-    field: str
-    original_value: str
-    concept_iri: str | None
-    scheme: str | None
-    code: str | None
-    label: str | None
     method: str = strawberry.field(description="How it was mapped: exact-code, label, rule, ...")
-    confidence: float
 
     @classmethod
     def of(cls, v: CodedView) -> CodedValue:
@@ -253,15 +248,15 @@ class Subject:
         return await _collection(info, self.view.collection_id)
 
 
+_COLLECTION_COUNTS = frozenset({"subjects", "studies", "series"})  # as `counts`
+
+
 @strawberry.type(description="A group of subjects at one site: an XNAT project, a PACS export, ...")
+@_view_fields(CollectionSummary, _COLLECTION_COUNTS)
 class Collection:
     id: strawberry.ID
-    iri: str
-    title: str
-    description: str
     visibility: Visibility
-    site_slug: str
-    access_url: str | None
+    site_slug: str  # (read by `site`)
     counts: RecordCounts = strawberry.field(
         description="Subjects, studies and series held, suppressed where aggregate-only."
     )
@@ -270,12 +265,8 @@ class Collection:
     def of(cls, c: CollectionSummary) -> Collection:
         return cls(
             id=strawberry.ID(str(c.id)),
-            iri=c.iri,
-            title=c.title,
-            description=c.description,
             visibility=Visibility(c.visibility.value),
-            site_slug=c.site_slug,
-            access_url=c.access_url,
+            **c.model_dump(exclude={"id", "visibility", *_COLLECTION_COUNTS}),
             counts=RecordCounts(
                 subjects=Count.of(c.subjects),
                 studies=Count.of(c.studies),
