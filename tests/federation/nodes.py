@@ -76,7 +76,7 @@ class Node:
                 stderr=subprocess.STDOUT,
                 env=self.env,
             )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 240  # a node loads its ontology first: slow on a busy machine
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code < 500:
@@ -86,7 +86,8 @@ class Node:
             if self.process.poll() is not None:
                 raise AssertionError((self.root / "serve.log").read_text())
             time.sleep(0.2)
-        raise AssertionError(f"node {self.site} did not start")
+        log_tail = (self.root / "serve.log").read_text()[-2000:]
+        raise AssertionError(f"node {self.site} did not answer /health:\n{log_tail}")
 
     def pause(self) -> None:
         assert self.process is not None
