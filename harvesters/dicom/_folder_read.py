@@ -31,7 +31,7 @@ from harvesters.dicom.deid import DeidentificationError, Deidentifier
 from harvesters.dicom.header import CleanHeader
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # the SOP class of a DICOMDIR
-PIXEL_DATA = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # (float, double) pixel data
+PIXEL_DATA = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})  # float, double float, integer
 
 #: What reading one file gives: its clean header, a failure reason, or None for a file that is
 #: valid DICOM but no instance (a DICOMDIR: its records only point at files the walk finds anyway).
