@@ -4,7 +4,7 @@ resolved through the request's DataLoaders."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -27,6 +27,7 @@ from catalogue.services.records import (
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
+N = TypeVar("N")
 
 
 def _view_fields(view: type[BaseModel], hidden: frozenset[str]) -> Callable[[type[T]], type[T]]:
@@ -118,20 +119,23 @@ async def _children(
     parent_id: uuid.UUID,
     first: int | None,
     after: str | None,
-) -> tuple[list[object], list[uuid.UUID], bool, uuid.UUID | None]:
-    size = relay.page_size(first)
+    node: Callable[[Any], N],
+) -> relay.Connection[N]:
+    """A page of a record's children of `kind`, in id order, each made a node by `node`."""
     start = relay.decode_id(after)
-    page = await info.context.loaders.children.load((kind, parent, parent_id, size, start))
-    return page.items, [i.id for i in page.items], page.has_next, start
+    key = (kind, parent, parent_id, relay.page_size(first), start)
+    found = await info.context.loaders.children.load(key)
 
-
-def _counter(
-    info: Info, kind: ChildKind, parent: Parent, parent_id: uuid.UUID
-) -> Callable[[], Awaitable[int]]:
     async def count() -> int:
         return await info.context.loaders.counts.load((kind, parent, parent_id))
 
-    return count
+    return relay.by_id(
+        [node(i) for i in found.items],
+        [i.id for i in found.items],
+        has_next=found.has_next,
+        after=start,
+        counter=count,
+    )
 
 
 First = Annotated[
@@ -189,16 +193,7 @@ class Study:
     async def series(
         self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[Series]:
-        items, ids, more, start = await _children(
-            info, "series", "study", self.view.id, first, after
-        )
-        return relay.by_id(
-            [Series.of(i) for i in items],  # type: ignore[arg-type]
-            ids,
-            has_next=more,
-            after=start,
-            counter=_counter(info, "series", "study", self.view.id),
-        )
+        return await _children(info, "series", "study", self.view.id, first, after, Series.of)
 
     @strawberry.field
     async def subject(self, info: Info) -> Subject | None:
@@ -232,16 +227,7 @@ class Subject:
     async def studies(
         self, info: Info, first: First = None, after: After = None
     ) -> relay.Connection[Study]:
-        items, ids, more, start = await _children(
-            info, "studies", "subject", self.view.id, first, after
-        )
-        return relay.by_id(
-            [Study.of(i) for i in items],  # type: ignore[arg-type]
-            ids,
-            has_next=more,
-            after=start,
-            counter=_counter(info, "studies", "subject", self.view.id),
-        )
+        return await _children(info, "studies", "subject", self.view.id, first, after, Study.of)
 
     @strawberry.field
     async def collection(self, info: Info) -> Collection | None:
@@ -283,15 +269,8 @@ class Collection:
     ) -> relay.Connection[Subject]:
         collection_id = uuid.UUID(self.id)
         await blocking(info.context.reader.require_records, collection_id)
-        items, ids, more, start = await _children(
-            info, "subjects", "collection", collection_id, first, after
-        )
-        return relay.by_id(
-            [Subject.of(i) for i in items],  # type: ignore[arg-type]
-            ids,
-            has_next=more,
-            after=start,
-            counter=_counter(info, "subjects", "collection", collection_id),
+        return await _children(
+            info, "subjects", "collection", collection_id, first, after, Subject.of
         )
 
     @strawberry.field
