@@ -130,6 +130,7 @@ def test_an_admin_publishes_a_cohort_as_a_dataset_with_a_datacite_doi(
     )
 
     fill_metadata(page, "0000-0003-1419")
+    expect(page.locator("#f-creator-0-orcid-hint")).to_contain_text("Not yet an ORCID iD")
     page.get_by_role("button", name="Save metadata").click()  # the browser sees the shape
     expect(page.locator("#f-creator-0-orcid-error")).to_contain_text("four groups of four digits")
     fill_metadata(page, BAD_ORCID)  # the node sees the checksum

@@ -32,6 +32,17 @@ function field(id, label, control, hint) {
   return h("div", {class: "field"}, h("label", {for: id}, label), control, hint ? h("p", {class: "hint", id: hintId}, hint) : null);
 }
 
+const ORCID_HINT = "16 digits, e.g. 0000-0002-1825-0097";
+
+/** As soon as an ORCID iD is left: does it have the shape of one? (The node checks the sum.) */
+function orcidHint(event) {
+  const value = event.target.value.trim();
+  const hint = document.getElementById(`${event.target.id}-hint`);
+  const wrong = value && !ORCID.test(value);
+  hint.textContent = wrong ? `Not yet an ORCID iD: ${ORCID_HINT}` : ORCID_HINT;
+  hint.classList.toggle("warning", Boolean(wrong));
+}
+
 function creatorRow(creator, i, remove) {
   const n = i + 1;
   const affiliation = (creator.affiliations || [])[0];
@@ -39,7 +50,7 @@ function creatorRow(creator, i, remove) {
     field(`f-creator-${i}-name`, `Creator ${n} name`, h("input", {id: `f-creator-${i}-name`, "data-loc": `creators[${i}].name`,
       value: creator.name || "", autocomplete: "off"}), "Family name, given name; or an organisation"),
     field(`f-creator-${i}-orcid`, `Creator ${n} ORCID iD`, h("input", {id: `f-creator-${i}-orcid`, "data-loc": `creators[${i}].orcid`,
-      value: creator.orcid || "", autocomplete: "off", inputmode: "text"}), "16 digits, e.g. 0000-0002-1825-0097"),
+      value: creator.orcid || "", autocomplete: "off", onblur: orcidHint}), ORCID_HINT),
     field(`f-creator-${i}-affiliation`, `Creator ${n} affiliation`, h("input", {id: `f-creator-${i}-affiliation`,
       "data-loc": `creators[${i}].affiliations`, value: affiliation ? affiliation.name : "", autocomplete: "off"})),
     h("button", {type: "button", class: "link", "aria-label": `Remove creator ${n}`, onclick: () => remove(i)}, "Remove"));
