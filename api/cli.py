@@ -116,15 +116,17 @@ def _prepare(settings: Settings) -> Store:
     return store
 
 
+Host = Annotated[
+    str | None, typer.Option(help="Bind address [default 127.0.0.1].", show_default=False)
+]
+Port = Annotated[int | None, typer.Option(help="Port [default 8000].", show_default=False)]
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[
-        str | None, typer.Option(help="Bind address [default 127.0.0.1].", show_default=False)
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="Port [default 8000].", show_default=False)
-    ] = None,
+    host: Host = None,
+    port: Port = None,
 ) -> None:
     """Serve the API (GraphQL, REST) and the web UI; migrates the store first."""
     settings = _settings(ctx, host=host, port=port)
@@ -151,12 +153,8 @@ def _run_server(settings: Settings, store: Store) -> None:
 @app.command()
 def demo(
     ctx: typer.Context,
-    host: Annotated[
-        str | None, typer.Option(help="Bind address [default 127.0.0.1].", show_default=False)
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="Port [default 8000].", show_default=False)
-    ] = None,
+    host: Host = None,
+    port: Port = None,
     serve_it: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the node after harvesting.")
     ] = True,
