@@ -117,9 +117,9 @@ def _prepare(settings: Settings) -> Store:
 
 
 Host = Annotated[
-    str | None, typer.Option(help="Bind address [default 127.0.0.1].", show_default=False)
+    str | None, typer.Option(help="Bind address (default 127.0.0.1).", show_default=False)
 ]
-Port = Annotated[int | None, typer.Option(help="Port [default 8000].", show_default=False)]
+Port = Annotated[int | None, typer.Option(help="Port (default 8000).", show_default=False)]
 
 
 @app.command()
