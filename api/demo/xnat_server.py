@@ -14,6 +14,7 @@ show, for the paths a metadata harvester reads:
 | `GET /data/projects/{p}/experiments?format=json&columns=...` | `ResultSet` of experiments |
 | `GET /data/archive/projects/{p}/subjects[/{s}/experiments]` | the recorded bytes |
 | `GET /data/experiments/{e}/scans?format=json` | `ResultSet` of scans (default columns) |
+| `GET /data/experiments/{e}/scans/{id}` | the scan as an item (`items`: `meta`, `data_fields`) |
 | `GET /data/experiments/{e}?format=xml` | the experiment document |
 
 Quirks: numbers as strings; `totalRecords` as a string, and absent from paged answers;
@@ -160,6 +161,9 @@ class _Handler(BaseHTTPRequestHandler):
                 found = site.accessibility(project)
                 return self._text(found)
             return self._rows(getattr(site, what)(project), query)
+        match = re.fullmatch(r"/data/experiments/([^/]+)/scans/([^/]+)", path)
+        if match:
+            return self._scan(*match.groups())
         match = re.fullmatch(r"/data/experiments/([^/]+)(/scans)?", path)
         if match:
             experiment, scans = match.groups()
@@ -180,6 +184,15 @@ class _Handler(BaseHTTPRequestHandler):
             offset = int(query.get("offset", 0)) if paging == "offset" else 0
             result_set = {"Result": rows[offset : offset + limit]}  # no totalRecords
         self._send(200, json.dumps({"ResultSet": result_set}).encode(), "application/json")
+
+    def _scan(self, experiment: str, scan_id: str) -> None:
+        """One scan, as XNAT's JSON for an item (`items`: its type and fields): the address
+        the harvested series give as their access URL."""
+        found = [r for r in self.xnat.site.scans(experiment) or [] if str(r["ID"]) == scan_id]
+        if not found:
+            return self._send(404, b"<html>Not Found</html>", "text/html")
+        item = {"meta": {"xsi:type": found[0].get("xsiType", "")}, "data_fields": found[0]}
+        self._send(200, json.dumps({"items": [item]}).encode(), "application/json")
 
     def _text(self, value: str | None) -> None:
         if value is None:
