@@ -32,9 +32,12 @@ def sent(request: Request) -> dict[str, Any]:
 
 
 def replay(node: Node, request: Request) -> dict[str, Any]:
-    """The page's own cohort request, asked of the API directly."""
-    body = sent(request)
-    answer: dict[str, Any] = node.query(body["query"], variables=body["variables"])["cohort"]
+    """The page's own cohort request, asked of the API directly with the page's credential."""
+    body, bearer = sent(request), request.headers.get("authorization", "")
+    key = bearer.removeprefix("Bearer ") or None
+    answer: dict[str, Any] = node.query(body["query"], key=key, variables=body["variables"])[
+        "cohort"
+    ]
     return answer
 
 
