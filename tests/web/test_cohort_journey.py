@@ -40,7 +40,9 @@ __all__ = ["registrar"]  # the DataCite contract server: a module fixture, share
 
 SCALE = "0.03"  # about 70 people at three sites, as in the test of `catalogue demo`
 MS = "https://icd.who.int/browse10/2019/en#/G35"
-FLAIR_3T = [["sequence_type", "is", "FLAIR"], ["field_strength_t", "gte", "3"]]
+FLAIR = "https://w3id.org/imaging-catalogue/sequence/FLAIR"
+#: "means FLAIR" is the concept: every site's wording of it (north writes t2_tirm_tra_dark-fluid)
+FLAIR_3T = [["sequence_type", "concept", "FLAIR", FLAIR], ["field_strength_t", "gte", "3"]]
 CONTRAST = [["contrast_agent", "is", "true"]]
 #: the journey's cohort as the builder writes it in the address
 CRITERIA = {
@@ -112,7 +114,7 @@ def add_group(page: Page, conditions: list[list[str]]) -> None:
     page.get_by_role("button", name="Add a series group").focus()
     page.keyboard.press("Enter")
     group = page.locator(f"#groups fieldset.group[data-group='{index}']")
-    for at, (field, op, value) in enumerate(conditions):
+    for at, (field, op, value, *_) in enumerate(conditions):
         if at:
             group.get_by_role("button", name="Add a condition").press("Enter")
         row = f"#g{index}c{at}"

@@ -2,9 +2,10 @@
 // shared) and the GraphQL `FilterInput` it stands for. Pure functions, no DOM.
 //
 // URL: ?q=<text>&f=<field>:<value> (repeated)&t=<JSON [field, concept IRI, label]> (repeated)
-// &g=<JSON list of [field, op, value]> (one per series group)&join=and|or&view=subjects|series
+// &g=<JSON list of [field, op, value]> (one per series group; a concept condition is
+// [field, "concept", label, IRI])&join=and|or&view=subjects|series
 
-export const OPS = {is: "is", gte: "at least", lte: "at most", exists: "is recorded"};
+export const OPS = {concept: "means", is: "is written as", gte: "at least", lte: "at most", exists: "is recorded"};
 
 export function emptyState() {
   return {text: "", facets: {}, concepts: [], groups: [], join: "and", view: "subjects"};
@@ -31,7 +32,7 @@ export function fromSearch(search) {
   for (const raw of params.getAll("g")) {
     try {
       const group = JSON.parse(raw);
-      if (Array.isArray(group)) state.groups.push(group.filter(validCondition).map(([field, op, value]) => ({field, op, value: String(value ?? "")})));
+      if (Array.isArray(group)) state.groups.push(group.filter(validCondition).map(fromItem));
     } catch {
       // A hand-edited link with a broken group loses that group only.
     }
@@ -45,6 +46,18 @@ function validCondition(item) {
   return Array.isArray(item) && typeof item[0] === "string" && item[1] in OPS;
 }
 
+function fromItem([field, op, value, iri]) {
+  const c = {field, op, value: String(value ?? "")};
+  if (op === "concept") c.iri = typeof iri === "string" ? iri : "";
+  return c;
+}
+
+function toItem(c) {
+  if (c.op === "exists") return [c.field, c.op];
+  if (c.op === "concept") return [c.field, c.op, c.value, c.iri || ""];
+  return [c.field, c.op, c.value];
+}
+
 export function toSearch(state) {
   const params = new URLSearchParams();
   if (state.text) params.set("q", state.text);
@@ -53,7 +66,7 @@ export function toSearch(state) {
   }
   for (const c of state.concepts) params.append("t", JSON.stringify([c.field, c.iri, c.label]));
   for (const group of state.groups) {
-    params.append("g", JSON.stringify(group.map((c) => (c.op === "exists" ? [c.field, c.op] : [c.field, c.op, c.value]))));
+    params.append("g", JSON.stringify(group.map(toItem)));
   }
   if (state.join === "or" && state.groups.length > 1) params.set("join", "or");
   if (state.view !== "subjects") params.set("view", state.view);
@@ -72,7 +85,8 @@ export function typed(spec, value) {
   return value;
 }
 
-function condition(spec, {field, op, value}) {
+function condition(spec, {field, op, value, iri}) {
+  if (op === "concept") return {concept: {field, iri, includeDescendants: true}};
   if (op === "exists") return {exists: {field}};
   if (op === "gte" || op === "lte") return {range: {field, [op]: typed(spec, value)}};
   return {term: {field, value: typed(spec, value)}};
@@ -90,6 +104,7 @@ function all(clauses) {
 }
 
 function complete(c) {
+  if (c.op === "concept") return Boolean(c.field && c.iri);
   return c.field && (c.op === "exists" || String(c.value).trim() !== "");
 }
 

@@ -2,6 +2,7 @@
 import {OPS} from "./criteria.js";
 import {clear, h} from "./dom.js";
 import {fieldLabel} from "./labels.js";
+import {findTerms} from "./terms.js";
 
 /** Fields a series predicate may use: the series' own and its study's, not the derived
  * concept columns. */
@@ -15,10 +16,17 @@ export function seriesFields(fields) {
     .sort((a, b) => rank(a) - rank(b));
 }
 
-function opsFor(spec) {
+/** Coded fields compare concepts first: "means FLAIR" finds every site's wording of it. */
+function opsFor(fields, name) {
+  const spec = fields[name];
+  if (fields[`${name}_concept`]) return ["concept", "is", "exists"];
   if (!spec) return ["is", "exists"];
   if (spec.type === "integer" || spec.type === "float" || spec.type === "date") return ["is", "gte", "lte", "exists"];
   return ["is", "exists"];
+}
+
+function fresh(fields, name) {
+  return {field: name, op: opsFor(fields, name)[0], value: ""};
 }
 
 /** Render the editor into `root`. `suggest(field)` lists known values; `changed(structural)`
@@ -35,7 +43,7 @@ export function renderGroups(root, state, fields, suggest, changed) {
       h("legend", {}, gi === 0 ? "Has a series where" : `${state.join === "or" ? "or" : "and"} has a series where`),
       rows,
       h("div", {class: "group-actions"},
-        h("button", {type: "button", onclick: () => { group.push({field: choices[0].name, op: "is", value: ""}); changed(true); }}, "Add a condition"),
+        h("button", {type: "button", onclick: () => { group.push(fresh(fields, choices[0].name)); changed(true); }}, "Add a condition"),
         h("button", {type: "button", onclick: () => { state.groups.splice(gi, 1); changed(true); }}, "Remove this group")));
   });
   const join = h("fieldset", {class: "join", hidden: state.groups.length < 2},
@@ -45,7 +53,7 @@ export function renderGroups(root, state, fields, suggest, changed) {
                   onchange: () => { state.join = value; changed(true); }}),
       value === "and" ? " every group" : " at least one group")));
   const add = h("button", {type: "button", id: "add-group", onclick: () => {
-    state.groups.push([{field: choices[0].name, op: "is", value: ""}]);
+    state.groups.push([fresh(fields, choices[0].name)]);
     changed(true);
   }}, "Add a series group");
   clear(root, join, groupEls, add);
@@ -54,20 +62,22 @@ export function renderGroups(root, state, fields, suggest, changed) {
 function conditionRow(c, id, choices, fields, suggest, changed, remove) {
   const spec = fields[c.field];
   const fieldSelect = h("select", {id: `${id}-field`, onchange: (e) => {
-    c.field = e.target.value;
-    if (!opsFor(fields[c.field]).includes(c.op)) c.op = "is";
+    Object.assign(c, fresh(fields, e.target.value), {iri: undefined});
     changed(true);
   }}, choices.map((f) => h("option", {value: f.name, selected: f.name === c.field}, fieldLabel(f.name))));
   const opSelect = h("select", {id: `${id}-op`, onchange: (e) => { c.op = e.target.value; changed(true); }},
-    opsFor(spec).map((op) => h("option", {value: op, selected: op === c.op}, OPS[op])));
+    opsFor(fields, c.field).map((op) => h("option", {value: op, selected: op === c.op}, OPS[op])));
   const listId = `${id}-values`;
-  const value = valueInput(c, spec, `${id}-value`, listId, changed);
-  const options = suggest(c.field).map((v) => h("option", {value: String(v)}));
+  const datalist = h("datalist", {id: listId},
+    c.op === "concept" ? [] : suggest(c.field).map((v) => h("option", {value: String(v)})));
+  const value = c.op === "concept"
+    ? conceptInput(c, `${id}-value`, listId, datalist, changed)
+    : valueInput(c, spec, `${id}-value`, listId, changed);
   return h("div", {class: "condition"},
     h("label", {for: `${id}-field`, class: "visually-hidden"}, "Field"), fieldSelect,
     h("label", {for: `${id}-op`, class: "visually-hidden"}, "Comparison"), opSelect,
     h("label", {for: `${id}-value`, class: "visually-hidden"}, "Value"), value,
-    h("datalist", {id: listId}, options),
+    datalist,
     h("button", {type: "button", class: "remove", "aria-label": "Remove this condition", onclick: remove}, "×"));
 }
 
@@ -82,4 +92,23 @@ function valueInput(c, spec, id, listId, changed) {
   const numeric = spec && (spec.type === "integer" || spec.type === "float");
   return h("input", {id, value: c.value, list: listId, type: numeric ? "number" : "text", step: numeric ? "any" : null,
                      oninput: (e) => { c.value = e.target.value; changed(false); }});
+}
+
+/** A concept by its label: terms of the field are offered as people type; the condition applies
+ * once the text is a term's label (so a half-typed word never filters). */
+function conceptInput(c, id, listId, datalist, changed) {
+  let asked = 0;
+  return h("input", {id, value: c.value, list: listId, autocomplete: "off", oninput: async (e) => {
+    c.value = e.target.value;
+    const mine = ++asked;
+    const terms = c.value.trim().length < 2 ? [] : await findTerms(c.field, c.value.trim());
+    if (mine !== asked) return;  // a later keystroke has its own answer
+    clear(datalist, terms.map((t) => h("option", {value: t.label}, t.curie || "")));
+    const match = terms.find((t) => t.label.toLowerCase() === c.value.trim().toLowerCase());
+    const iri = match ? match.iri : "";
+    if (iri !== (c.iri || "")) {
+      c.iri = iri;
+      changed(false);
+    }
+  }});
 }

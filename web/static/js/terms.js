@@ -43,6 +43,17 @@ export async function suggestTerms(root, fields, prefix, choose, {unused = false
       h("span", {class: "muted"}, ` ${term.curie || ""} · ${recordsText(term.count)}`))))] : []);
 }
 
+/** Terms of one coded field whose label starts with `prefix` (none when the node cannot say). */
+export async function findTerms(field, prefix, first = 8) {
+  const query = `query FieldTerms($prefix: String!, $field: String!, $first: Int!) {
+    terms(prefix: $prefix, field: $field, first: $first) { iri curie label } }`;
+  try {
+    return (await graphql(query, {prefix, field, first})).terms;
+  } catch {
+    return [];
+  }
+}
+
 /** The chosen concepts, each with a button to drop it. */
 export function renderConcepts(root, state, changed) {
   clear(root, state.concepts.length ? h("ul", {class: "chips", "aria-label": "Chosen concepts"},
