@@ -93,6 +93,12 @@ def sign_in(page: Page, key: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def settled(page: Page) -> None:
+    """The queue shows the answer to the filter just chosen (an action started earlier would be
+    undone when it arrives)."""
+    expect(page.locator("#queue")).to_have_attribute("aria-busy", "false")
+
+
 def test_a_curator_accepts_and_overrides_and_the_records_are_remapped(
     node: Node, page: Page
 ) -> None:
@@ -104,6 +110,7 @@ def test_a_curator_accepts_and_overrides_and_the_records_are_remapped(
     expect(page.locator("article.queue-item")).to_have_count(len(waiting))
     screenshot(page, "curation")
     page.locator("#filter-field").select_option("sequence_type")
+    settled(page)
     item = page.locator(f'article[data-field="sequence_type"][data-value="{T2}"]')
     expect(item.locator("[data-records]")).to_contain_text(f"{t2['records']} series")
 
@@ -118,6 +125,7 @@ def test_a_curator_accepts_and_overrides_and_the_records_are_remapped(
     expect(item).to_have_count(0)
 
     page.locator("#filter-field").select_option("body_part")
+    settled(page)
     item = page.locator('article[data-field="body_part"][data-value="SCHAEDEL"]')
     item.get_by_label("Another concept").fill("head")
     item.get_by_role("button", name="Body part: Head", exact=True).click()

@@ -131,11 +131,18 @@ function fillOptions(select, values, label) {
     [...values].sort().map((v) => h("option", {value: v, selected: v === chosen}, label === "fields" ? fieldLabel(v) : v)));
 }
 
+let loading = 0;
+
+/** Fetch and show the queue; the list is marked busy meanwhile, and only the latest answer is
+ * shown (a slower earlier one would undo a filter, or close a confirmation opened since). */
 async function load() {
+  const mine = ++loading;
   const field = $("filter-field").value || null;
   const source = $("filter-source").value || null;
+  $("queue").setAttribute("aria-busy", "true");
   try {
     const {curationQueue} = await graphql(QUEUE, {field, source, first: FETCH});
+    if (mine !== loading) return;
     view.items = curationQueue;
     view.page = Math.min(view.page, Math.max(0, Math.ceil(curationQueue.length / PAGE) - 1));
     for (const item of curationQueue) {
@@ -147,7 +154,9 @@ async function load() {
     clear($("error"));
     renderPage();
   } catch (error) {
-    clear($("error"), h("p", {role: "alert"}, `The node refused: ${error.message}`));
+    if (mine === loading) clear($("error"), h("p", {role: "alert"}, `The node refused: ${error.message}`));
+  } finally {
+    if (mine === loading) $("queue").setAttribute("aria-busy", "false");
   }
 }
 
