@@ -135,9 +135,12 @@ def test_the_dashboard_lists_sources_and_lets_an_admin_start_a_harvest(
     page.locator("#token").fill(admin_token())
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#session-status")).to_contain_text("Signed in as ada")
+    runs = page.locator("#runs-table tbody tr").filter(has_text="registry")
+    before = runs.count()
     page.locator("button[data-start=registry]").click()
-    # the node accepted it (the run itself is the API's to show: tests/api/graphql)
     expect(
         page.get_by_role("status").filter(has_text="Harvest of registry started")
     ).to_be_visible()
+    # the page follows the run until it is listed, however long a busy node takes to begin it
+    expect(runs).to_have_count(before + 1, timeout=300_000)
     screenshot(page, "harvest-dashboard")

@@ -99,7 +99,12 @@ async function refresh() {
       const since = awaited.get(s.name);
       if (since === undefined) continue;
       const listed = s.lastRun && Date.parse(s.lastRun.startedAt) >= since - 1000;
-      if (listed || Date.now() - since > 60_000) awaited.delete(s.name);
+      if (listed) awaited.delete(s.name);
+      else if (Date.now() - since > WAIT_MS) {
+        awaited.delete(s.name);
+        $("error").replaceChildren(h("p", {role: "status"},
+          `The run of ${s.name} is not listed after ${WAIT_MS / 60_000} minutes: reload the page later.`));
+      }
     }
     return list.some((s) => s.harvesting) || awaited.size > 0;
   } catch (error) {
@@ -107,6 +112,9 @@ async function refresh() {
     return false;
   }
 }
+
+/** A busy node may take a while to begin a run it accepted; the page waits this long for it. */
+const WAIT_MS = 10 * 60_000;
 
 /** Refresh every two seconds while a harvest runs or one started here is not listed yet. */
 async function poll() {
