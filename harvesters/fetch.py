@@ -181,7 +181,7 @@ class Fetcher:
         except (httpx.RemoteProtocolError, httpx.ReadError):
             raise _Retry("the answer was cut short") from None
         except httpx.HTTPError as exc:
-            raise FatalHarvestError(f"cannot reach {self.name}: {_reason(exc)}") from None
+            raise FatalHarvestError(f"cannot reach {self.name}: {transport_reason(exc)}") from None
         content_type = reply.headers.get("content-type", "").split(";")[0].strip().lower()
         return Fetched(str(reply.url), status, content_type, body)
 
@@ -229,7 +229,8 @@ def _looks_like_html(body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html"))
 
 
-def _reason(exc: httpx.HTTPError) -> str:
+def transport_reason(exc: httpx.HTTPError) -> str:
+    """What went wrong below HTTP, in words safe to show (no URL, no payload)."""
     text = str(exc).lower()
     if "refused" in text:
         return "connection refused"

@@ -60,6 +60,7 @@ from harvesters.dicom._query import (
     quiet_pydicom,
     walk_studies,
 )
+from harvesters.fetch import transport_reason
 
 _SAFE = re.compile(r"[A-Za-z0-9.,\-]*")
 _RETRY_LATER = {408, 425, 429, 502, 503, 504}  # a 500 is about one record: reported
@@ -201,7 +202,7 @@ class Qido:
             ) from None
         except httpx.HTTPError as exc:
             raise FatalHarvestError(
-                f"cannot reach the DICOMweb server at {self.root}: {_transport_reason(exc)}"
+                f"cannot reach the DICOMweb server at {self.root}: {transport_reason(exc)}"
             ) from None
         status = reply.status_code
         if status in (401, 403):
@@ -221,17 +222,6 @@ def _query_string(query: dict[str, str | int]) -> str:
         if not _SAFE.fullmatch(str(value)):  # nothing that would need (Orthanc-unsafe) quoting
             raise ValueError("QIDO-RS query values must be plain keywords, numbers and dates")
     return "?" + "&".join(f"{key}={value}" for key, value in query.items()) if query else ""
-
-
-def _transport_reason(exc: httpx.HTTPError) -> str:
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "name" in text and ("resolution" in text or "not known" in text):
-        return "host name not found"
-    if "certificate" in text or "ssl" in text:
-        return "TLS error (certificate not trusted?)"
-    return f"transport error ({type(exc).__name__})"
 
 
 def decode(obj: dict[str, Any], keep: frozenset[str]) -> Dataset:
