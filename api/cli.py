@@ -82,13 +82,13 @@ def main_options(
         Path | None,
         typer.Option(
             help="Directory for the database, embedded index and logs "
-            "[env CATALOGUE_DATA_DIR; default ./var].",
+            "(env CATALOGUE_DATA_DIR; default ./var).",
             show_default=False,
         ),
     ] = None,
     sources: Annotated[
         Path | None,
-        typer.Option(help="Sources YAML file [env CATALOGUE_SOURCES_FILE].", show_default=False),
+        typer.Option(help="Sources YAML file (env CATALOGUE_SOURCES_FILE).", show_default=False),
     ] = None,
     version: Annotated[
         bool,
