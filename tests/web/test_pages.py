@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from tests.federation.nodes import Node
 from tests.web.conftest import admin_token, screenshot
@@ -107,6 +107,29 @@ def test_a_term_offered_for_the_free_text_filters_on_its_concept(node: Node, pag
     expect(page.locator("#concepts")).to_contain_text("Body part: Head or below")
     expect(page.locator("#totals [data-count=subjects]")).to_have_text(shown(answer["subjects"]))
     assert "t=" in page.url
+
+
+def test_what_is_typed_before_the_page_is_ready_is_kept_and_offered_terms(
+    node: Node, page: Page
+) -> None:
+    held: list[Route] = []
+
+    def hold_fields(route: Route) -> None:
+        if "searchFields" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/graphql", hold_fields)
+    page.goto(node.url)
+    page.locator("#text").fill("hea")
+    page.wait_for_timeout(600)  # the page's pause after typing ends while the fields are held
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/graphql")
+    expect(page.locator("#text")).to_have_value("hea")
+    expect(page.locator("#term-suggestions button[data-term='SCTID:69536005']")).to_be_visible()
+    assert parse_qs(urlsplit(page.url).query)["q"] == ["hea"]
 
 
 def test_suppressed_counts_read_fewer_than_k_with_the_reason(node: Node, page: Page) -> None:

@@ -135,6 +135,11 @@ function chooseTerm(concept) {
 }
 
 async function main() {
+  // Listen from the first moment: what is typed before the fields arrive is kept and acted on.
+  $("text").value = state.text;
+  const fieldsLoaded = graphql(FIELDS).then(({searchFields}) => {
+    fields = Object.fromEntries(searchFields.map((f) => [f.name, f]));
+  });
   const saved = mountSaved($("saved"), () => ({search: location.search,
     query: {text: state.text || null, filter: subjectFilter(state, fields)}}), (search) => {
     history.pushState(null, "", location.pathname + search);
@@ -146,28 +151,30 @@ async function main() {
     saved.signedIn(me);
     if (Object.keys(fields).length) refresh();
   });
-  const {searchFields} = await graphql(FIELDS);
-  fields = Object.fromEntries(searchFields.map((f) => [f.name, f]));
   let typing;
-  $("search").addEventListener("submit", (event) => {
+  $("search").addEventListener("submit", async (event) => {
     event.preventDefault();
     clearTimeout(typing);
+    await fieldsLoaded;
     state.text = $("text").value.trim();
     changed();
   });
   $("text").addEventListener("input", () => {
     clearTimeout(typing);
-    typing = setTimeout(() => {
+    typing = setTimeout(async () => {
+      await fieldsLoaded;
       state.text = $("text").value.trim();
       suggestTerms($("term-suggestions"), fields, state.text, chooseTerm);
       changed();
     }, 400);
   });
+  await fieldsLoaded;
   for (const radio of document.querySelectorAll("input[name=view]")) {
     radio.addEventListener("change", () => { state.view = radio.value; changed(); });
   }
   $("reset").addEventListener("click", () => { state = fromSearch(""); syncControls(); changed(); });
   window.addEventListener("popstate", () => { state = fromSearch(location.search); syncControls(); refresh(); });
+  state.text = $("text").value.trim();
   syncControls();
   await refresh();
 }
