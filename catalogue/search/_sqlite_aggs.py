@@ -4,12 +4,26 @@ The matching documents go into a temporary table (rid, group) inside one read tr
 every count of an answer comes from the same snapshot. A facet on a field below the document
 (a subject's series' modality) counts distinct documents, as Elasticsearch's `reverse_nested`
 does; values per group are capped at `FACET_CAP`, most frequent first, then by value.
+
+Counting is shaped by what SQLite does fast (grouping on one integer or short column) and slow
+(a temporary B-tree per distinct row):
+- a field of the document itself, single-valued or a set, is one GROUP BY over the matched rows;
+  a set's count goes to each of its values in Python (values are distinct within a set, so each
+  document is counted once per value);
+- a histogram on a field below the document gathers each document's bins as a bit mask
+  (`sum(DISTINCT 1 << bin)`) while reading its rows in document order, then counts masks;
+- any other field below the document goes through distinct (group, document, value) rows.
 """
 
 # ruff: noqa: S608 - SQL text is built from registry identifiers only; every value is bound
 from __future__ import annotations
 
+import bisect
+import json
 import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from catalogue.search._sqlite_schema import ROLLED, ROLLUP_TABLES, TABLE, rollup
@@ -25,16 +39,51 @@ from catalogue.search.fields import FIELDS, ROOT_FIELDS, Field, FieldType, Kind,
 from catalogue.search.query import Facet, HistogramFacet
 
 SUMS = 2  # summed fields a request may ask for (study_count, series_count)
-_CHILD = {  # (kind, level of a field below it) → join from the document row `a` to that row `c`
-    ("subjects", Level.STUDY): "JOIN studies c ON c.subject = a.rid",
-    ("subjects", Level.SERIES): "JOIN series c ON c.subject = a.rid",
-    ("studies", Level.SERIES): "JOIN series c ON c.study = a.rid",
+MASK_BINS = 62  # bins a mask holds in a signed 64-bit integer
+# A scope holding more than this share of the collections is checked row by row during a scan:
+# reaching most rows through the collection index costs more than reading them all.
+SCAN_SHARE = 0.25
+_CHILD = {  # (kind, level of a field below it) → (table of the rows below, their parent column)
+    ("subjects", Level.STUDY): ("studies", "subject"),
+    ("subjects", Level.SERIES): ("series", "subject"),
+    ("studies", Level.SERIES): ("series", "study"),
 }
 
 
-def aggregate(conn: sqlite3.Connection, request: AggregateRequest) -> Aggregates:
+class SetValues:
+    """Values of interned sets, read on first use: a set never changes once written, so entries
+    stay valid for the life of an index file (a rebuild starts a new file and cache)."""
+
+    def __init__(self) -> None:
+        self._values: dict[int, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+        missing = sorted({i for i in ids if i not in self._values})
+        if missing:
+            found: dict[int, list[str]] = {i: [] for i in missing}
+            rows = conn.execute(
+                "SELECT set_id, value FROM members"
+                " WHERE set_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(missing),),
+            )
+            for set_id, value in rows:
+                found[set_id].append(value)
+            with self._lock:
+                self._values.update((i, tuple(v)) for i, v in found.items())
+        return self._values
+
+
+def aggregate(conn: sqlite3.Connection, request: AggregateRequest, sets: SetValues) -> Aggregates:
     sql = Sql()
-    source, conditions = matching(request.kind, request.filter, request.text, request.scope, sql)
+    source, conditions = matching(
+        request.kind,
+        request.filter,
+        request.text,
+        request.scope,
+        sql,
+        indexed_scope=_index_scope(conn, request),
+    )
     group = _group_expr(request)
     frame = root_frame(request.kind)
     # the summed fields ride along in the temporary table: totals need no join afterwards
@@ -52,12 +101,20 @@ def aggregate(conn: sqlite3.Connection, request: AggregateRequest) -> Aggregates
         )
         groups = _docs_and_sums(conn, request)
         for facet in request.facets:
-            found = _facet(conn, request.kind, facet)
+            found = _facet(conn, request.kind, facet, sets)
             for key, counts in groups.items():
                 counts.facets[facet.field] = found.get(key, FacetCounts())
     finally:
         conn.execute("COMMIT")
     return Aggregates(groups=groups)
+
+
+def _index_scope(conn: sqlite3.Connection, request: AggregateRequest) -> bool:
+    scope = request.scope.collections
+    if scope is None:
+        return True
+    (known,) = conn.execute("SELECT count(*) FROM collections").fetchone()
+    return len(scope) <= SCAN_SHARE * int(known)
 
 
 def _group_expr(request: AggregateRequest) -> str:
@@ -81,20 +138,87 @@ def _docs_and_sums(conn: sqlite3.Connection, request: AggregateRequest) -> dict[
     return groups
 
 
-def _facet(conn: sqlite3.Connection, kind: Kind, facet: Facet) -> dict[str, FacetCounts]:
-    """One pass over the rows below the documents: distinct (group, document, bucket) into a
+def _facet(
+    conn: sqlite3.Connection, kind: Kind, facet: Facet, sets: SetValues
+) -> dict[str, FacetCounts]:
+    spec = FIELDS[facet.field]
+    if spec.level in ROOT_FIELDS[kind]:
+        return _own_facet(conn, kind, facet, root_frame(kind).column(spec), spec.multi, sets)
+    if spec.name in ROLLED and TABLE[kind] in ROLLUP_TABLES:
+        return _own_facet(conn, kind, facet, f'a."{rollup(spec.name)}"', True, sets)
+    child, parent = _CHILD[(kind, spec.level)]
+    if isinstance(facet, HistogramFacet) and facet.bins <= MASK_BINS:
+        return _masked_histogram(conn, facet, f'c."{spec.name}"', child, parent)
+    return _distinct_facet(conn, kind, facet, f'c."{spec.name}"')
+
+
+def _own_facet(
+    conn: sqlite3.Connection,
+    kind: Kind,
+    facet: Facet,
+    column: str,
+    is_set: bool,
+    sets: SetValues,
+) -> dict[str, FacetCounts]:
+    """A field of the matched rows: counts per (group, value or set), then per value."""
+    value, params = (column, []) if is_set else _bucket(facet, False, column)
+    rows = conn.execute(
+        f"SELECT m.g, {value}, count(*) FROM {_joined(kind)}"
+        f" WHERE {column} IS NOT NULL GROUP BY 1, 2",
+        params,
+    ).fetchall()
+    counted: dict[str, Counter[Any]] = {}
+    with_value: Counter[str] = Counter()
+    members = sets.of(conn, (v for _, v, _ in rows)) if is_set else {}
+    for g, v, n in rows:
+        with_value[g] += n
+        keys: Iterable[Any] = _set_buckets(facet, members[v]) if is_set else (v,)
+        bucket = counted.setdefault(g, Counter())
+        for key in keys:
+            if key is not None:
+                bucket[key] += n
+    spec = FIELDS[facet.field]
+    return {g: _capped(spec, counted.get(g, Counter()), with_value[g]) for g in with_value}
+
+
+def _masked_histogram(
+    conn: sqlite3.Connection, facet: HistogramFacet, column: str, child: str, parent: str
+) -> dict[str, FacetCounts]:
+    """Bins of the rows below each matched document as a bit mask, read in document order (the
+    CROSS JOIN keeps the matched documents outermost, so no temporary B-tree sorts them)."""
+    value, params = _bucket(facet, False, column)
+    rows = conn.execute(
+        f"SELECT g, mask, count(*) FROM (SELECT m.g AS g, sum(DISTINCT 1 << ({value})) AS mask"
+        f" FROM temp.agg_m m CROSS JOIN {child} c ON c.{parent} = m.rid"
+        f" WHERE {column} IS NOT NULL GROUP BY m.rid) GROUP BY 1, 2",
+        params,
+    )
+    counted: dict[str, Counter[Any]] = {}
+    with_value: Counter[str] = Counter()
+    for g, mask, n in rows:
+        with_value[g] += n
+        bucket = counted.setdefault(g, Counter())
+        for k in range(facet.bins):
+            if mask is not None and mask >> k & 1:
+                bucket[k] += n
+    spec = FIELDS[facet.field]
+    return {g: _capped(spec, counted.get(g, Counter()), with_value[g]) for g in with_value}
+
+
+def _distinct_facet(
+    conn: sqlite3.Connection, kind: Kind, facet: Facet, column: str
+) -> dict[str, FacetCounts]:
+    """Any other field below the documents: distinct (group, document, bucket) rows into a
     temporary table, then buckets and documents-with-a-value from it."""
     spec = FIELDS[facet.field]
-    source, column, multi, below = _facet_source(kind, spec)
-    value, params = _bucket(facet, multi, column)
-    joins = f" JOIN members mb ON mb.set_id = {column}" if multi else ""
+    child, parent = _CHILD[(kind, spec.level)]
+    value, params = _bucket(facet, spec.multi, column)
+    joins = f" JOIN members mb ON mb.set_id = {column}" if spec.multi else ""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS agg_f(g TEXT, rid INTEGER, v)")
     conn.execute("DELETE FROM temp.agg_f")
-    # rows below a document repeat (document, value) pairs; a document's own row or set does not
-    distinct = "DISTINCT" if below else ""
     conn.execute(
-        f"INSERT INTO temp.agg_f SELECT {distinct} m.g, a.rid, {value} FROM {source}{joins}"
-        f" WHERE {column} IS NOT NULL",
+        f"INSERT INTO temp.agg_f SELECT DISTINCT m.g, m.rid, {value} FROM temp.agg_m m"
+        f" JOIN {child} c ON c.{parent} = m.rid{joins} WHERE {column} IS NOT NULL",
         params,
     )
     ranked = (
@@ -110,15 +234,19 @@ def _facet(conn: sqlite3.Connection, kind: Kind, facet: Facet) -> dict[str, Face
     return out
 
 
-def _facet_source(kind: Kind, spec: Field) -> tuple[str, str, bool, bool]:
-    """FROM clause reaching the field, the column expression, whether it names a set, and
-    whether it reads rows below the documents."""
-    if spec.level in ROOT_FIELDS[kind]:
-        return _joined(kind), root_frame(kind).column(spec), spec.multi, False
-    if spec.name in ROLLED and TABLE[kind] in ROLLUP_TABLES:
-        return _joined(kind), f'a."{rollup(spec.name)}"', True, False
-    child = _CHILD[(kind, spec.level)]
-    return f"{_joined(kind)} {child}", f'c."{spec.name}"', spec.multi, True
+def _set_buckets(facet: Facet, values: tuple[str, ...]) -> set[Any]:
+    """The buckets a set's values fall in, each once."""
+    if not isinstance(facet, HistogramFacet):
+        return set(values)
+    edges = facet.edges()
+    bins = {bisect.bisect_right(edges, float(v)) - 1 for v in values}
+    return {k for k in bins if 0 <= k < facet.bins}
+
+
+def _capped(spec: Field, counted: Counter[Any], with_value: int) -> FacetCounts:
+    """The `FACET_CAP` most frequent values, then by value (as the SQL of the other paths)."""
+    top = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_CAP]
+    return FacetCounts(buckets={_key(spec, v): n for v, n in top}, with_value=with_value)
 
 
 def _bucket(facet: Facet, multi: bool, column: str) -> tuple[str, list[Any]]:

@@ -86,13 +86,16 @@ def root_from(kind: Kind) -> str:
     return f"{table} a"
 
 
-def scope_sql(kind: Kind, scope: Scope, sql: Sql) -> str:
+def scope_sql(kind: Kind, scope: Scope, sql: Sql, indexed: bool = True) -> str:
+    """The scope's condition; `indexed=False` keeps SQLite from reaching the rows through the
+    collection index (row by row, much slower than a scan when the scope holds most rows)."""
     frame = root_frame(kind)
     parts = []
     if scope.collections is not None and kind != "datasets":
         ids = sql.p(json.dumps(sorted(scope.collections)))
         alias = frame.aliases[Level.COLLECTION]
-        parts.append(f"{alias}.collection IN (SELECT value FROM json_each({ids}))")
+        plus = "" if indexed else "+"
+        parts.append(f"{plus}{alias}.collection IN (SELECT value FROM json_each({ids}))")
     if scope.dataset_states is not None and kind == "datasets":
         states = json.dumps(sorted(scope.dataset_states))
         parts.append(f"a.state IN (SELECT value FROM json_each({sql.p(states)}))")
@@ -187,7 +190,12 @@ def _plain(value: Any) -> Any:
 
 
 def matching(
-    kind: Kind, filter: Filter | None, text: str | None, scope: Scope, sql: Sql
+    kind: Kind,
+    filter: Filter | None,
+    text: str | None,
+    scope: Scope,
+    sql: Sql,
+    indexed_scope: bool = True,
 ) -> tuple[str, str]:
     """FROM and WHERE of the documents a query matches (free text joins the FTS table)."""
     source, conditions = root_from(kind), []
@@ -195,7 +203,7 @@ def matching(
         fts = f"{TABLE[kind]}_fts"
         source += f" JOIN {fts} ON {fts}.rowid = a.rid"
         conditions.append(f"{fts} MATCH {sql.p(fts_match(text))}")
-    conditions.append(scope_sql(kind, scope, sql))
+    conditions.append(scope_sql(kind, scope, sql, indexed_scope))
     if filter is not None:
         conditions.append(where(filter, root_frame(kind), sql))
     return source, " AND ".join(conditions)

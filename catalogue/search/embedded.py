@@ -51,6 +51,7 @@ class EmbeddedBackend:
         self.directory = directory
         self._local = threading.local()
         self._sets: dict[str, SetCache] = {}
+        self._set_values: dict[str, _sqlite_aggs.SetValues] = {}
         self._lock = threading.Lock()
 
     # -- files and connections --------------------------------------------------------------------
@@ -154,8 +155,10 @@ class EmbeddedBackend:
         return int(_guard(lambda: conn.execute(statement, sql.params).fetchone()[0]))
 
     def aggregate(self, request: AggregateRequest) -> Aggregates:
-        conn, _ = self._conn()
-        return _guard(lambda: _sqlite_aggs.aggregate(conn, request))
+        conn, name = self._conn()
+        with self._lock:
+            sets = self._set_values.setdefault(name, _sqlite_aggs.SetValues())
+        return _guard(lambda: _sqlite_aggs.aggregate(conn, request, sets))
 
     def info(self) -> IndexInfo:
         conn, name = self._conn()
