@@ -161,6 +161,7 @@ def _own_facet(
     sets: SetValues,
 ) -> dict[str, FacetCounts]:
     """A field of the matched rows: counts per (group, value or set), then per value."""
+    spec = FIELDS[facet.field]
     value, params = (column, []) if is_set else _bucket(facet, False, column)
     rows = conn.execute(
         f"SELECT m.g, {value}, count(*) FROM {_joined(kind)}"
@@ -172,12 +173,11 @@ def _own_facet(
     members = sets.of(conn, (v for _, v, _ in rows)) if is_set else {}
     for g, v, n in rows:
         with_value[g] += n
-        keys: Iterable[Any] = _set_buckets(facet, members[v]) if is_set else (v,)
+        keys: Iterable[Any] = _set_buckets(facet, spec, members[v]) if is_set else (v,)
         bucket = counted.setdefault(g, Counter())
         for key in keys:
             if key is not None:
                 bucket[key] += n
-    spec = FIELDS[facet.field]
     return {g: _capped(spec, counted.get(g, Counter()), with_value[g]) for g in with_value}
 
 
@@ -234,10 +234,10 @@ def _distinct_facet(
     return out
 
 
-def _set_buckets(facet: Facet, values: tuple[str, ...]) -> set[Any]:
+def _set_buckets(facet: Facet, spec: Field, values: tuple[str, ...]) -> set[Any]:
     """The buckets a set's values fall in, each once."""
     if not isinstance(facet, HistogramFacet):
-        return set(values)
+        return {_key(spec, v) for v in values}
     edges = facet.edges()
     bins = {bisect.bisect_right(edges, float(v)) - 1 for v in values}
     return {k for k in bins if 0 <= k < facet.bins}
@@ -265,6 +265,11 @@ def _bucket(facet: Facet, multi: bool, column: str) -> tuple[str, list[Any]]:
 
 
 def _key(spec: Field, value: Any) -> Any:
+    """A value as the field's type: sets hold text ("true", "3.0")."""
     if spec.type is FieldType.BOOLEAN:  # 0 / 1 in a column, "false" / "true" in a set
         return value in (1, "true")
+    if isinstance(value, str) and spec.type is FieldType.INTEGER:
+        return int(value)
+    if isinstance(value, str) and spec.type is FieldType.FLOAT:
+        return float(value)
     return value

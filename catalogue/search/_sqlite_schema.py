@@ -13,7 +13,7 @@ import functools
 
 from catalogue.search.fields import FIELDS, Field, FieldType, Kind, Level
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 TABLE: dict[Kind, str] = {
     "subjects": "subjects",
     "studies": "studies",
@@ -41,7 +41,8 @@ _SQL_TYPE = {
 # reading series rows (and hold the parent keys the semi-joins select).
 INDEXED: dict[str, list[tuple[str, ...]]] = {
     "subjects": [("collection",)],
-    "studies": [("subject",)],
+    # a subject's study-level histograms (age at study) read this index alone
+    "studies": [("subject", "age_years", "study_year")],
     "series": [
         ("subject",),
         ("study",),
@@ -55,11 +56,16 @@ INDEXED: dict[str, list[tuple[str, ...]]] = {
 # Subjects and studies also hold, per series keyword field, the set of values over all their
 # series: "has a series with modality MR" and a facet on modality then read one row per subject
 # instead of joining its series (exact: a set union is what "any series" asks).
+# Numeric series fields with few distinct values (scanner settings, years) are rolled up too, for
+# facets only: a filter compares numbers, not the text a set holds.
+FEW_VALUES = frozenset({"field_strength_t", "slice_thickness_mm", "year"})
 ROLLED = frozenset(
     f.name
     for f in FIELDS.values()
-    if f.level is Level.SERIES and f.type in {FieldType.KEYWORD, FieldType.BOOLEAN}
+    if f.level is Level.SERIES
+    and (f.type in {FieldType.KEYWORD, FieldType.BOOLEAN} or f.name in FEW_VALUES)
 )
+ROLLED_FILTERS = ROLLED - FEW_VALUES
 ROLLUP_TABLES = ("subjects", "studies")
 
 

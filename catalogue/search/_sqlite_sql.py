@@ -12,7 +12,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalogue.search._sqlite_schema import ROLLED, ROLLUP_TABLES, TABLE, member, q, rollup
+from catalogue.search._sqlite_schema import (
+    ROLLED_FILTERS,
+    ROLLUP_TABLES,
+    TABLE,
+    member,
+    q,
+    rollup,
+)
 from catalogue.search.backend import Scope
 from catalogue.search.fields import FIELDS, Field, Kind, Level, tokens
 from catalogue.search.query import (
@@ -149,7 +156,7 @@ def _rolled_leaf(node: HasStudy | HasSeries, frame: Frame) -> Leaf | None:
     leaf = node.where
     if not isinstance(node, HasSeries) or frame.table not in ROLLUP_TABLES:
         return None
-    if isinstance(leaf, Term | Terms | Exists | Concept) and _target(leaf) in ROLLED:
+    if isinstance(leaf, Term | Terms | Exists | Concept) and _target(leaf) in ROLLED_FILTERS:
         return leaf
     return None
 

@@ -151,6 +151,8 @@ FACETS: dict[str, list[dict[str, Any]]] = {
         {"field": "field_strength_t", "interval": 0.5, "min": 0.5, "max": 7.5},
         {"field": "birth_year", "interval": 7, "min": 1930, "max": 2010},
         {"field": "contrast_agent"},
+        {"field": "slice_thickness_mm"},  # numbers a subject keeps as a set in the embedded index
+        {"field": "year", "interval": 2, "min": 2000, "max": 2030},
     ],
     "studies": [{"field": "study_year"}, {"field": "manufacturer"}, {"field": "sex"}],
     "series": [
