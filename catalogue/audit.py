@@ -19,10 +19,11 @@ from sqlmodel import col, select
 
 from catalogue.access import Identity, may_read_audit
 from catalogue.errors import ErrorDetail, PermissionDeniedError, ValidationError
-from catalogue.models import AuditEntry
+from catalogue.models import AuditEntry, utcnow
 from catalogue.store import Store
 
 MAX_PAGE = 500
+_INSERT = sa.insert(AuditEntry)
 
 
 class AuditView(BaseModel):
@@ -57,16 +58,18 @@ class AuditLog:
         touched = sorted(set(collections))
         if not touched:
             return
-        entry = AuditEntry(
-            subject=identity.subject,
-            via=identity.via,
-            action=action,
-            query=json.dumps(query, sort_keys=True, default=str),
-            collections=json.dumps(touched),
-            result_size=result_size,
-        )
-        with self.store.session() as session:
-            session.add(entry)
+        entry = {
+            "at": utcnow(),
+            "subject": identity.subject,
+            "via": identity.via,
+            "action": action,
+            "query": json.dumps(query, sort_keys=True, default=str),
+            "collections": json.dumps(touched),
+            "result_size": result_size,
+        }
+        # a Core insert: an ORM unit of work would cost three times as much on every search
+        with self.store.engine.begin() as conn:
+            conn.execute(_INSERT, entry)
 
     def count(
         self, identity: Identity, *, subject: str | None = None, action: str | None = None
