@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from catalogue.models.access import (  # noqa: E402
+    AccessEpoch,
     AccessGrant,
     ApiKey,
     AuditEntry,
@@ -66,6 +67,7 @@ PUBLISHED: dict[type[SQLModel], str] = {
 __all__ = [
     "INDEXED",
     "PUBLISHED",
+    "AccessEpoch",
     "AccessGrant",
     "ApiKey",
     "AuditEntry",

@@ -79,3 +79,14 @@ class AuditEntry(SQLModel, table=True):
     query: str  # canonical JSON of what was asked
     collections: str  # JSON list of the non-public collection ids the answer drew on
     result_size: int
+
+
+class AccessEpoch(SQLModel, table=True):
+    """One row whose counter database triggers move on every write that can change what anyone
+    may learn of a collection (a grant; a collection's or site's visibility, title, name or
+    deletion), whichever process writes. Readers keep access answers while it stands still."""
+
+    __tablename__ = "access_epoch"
+
+    id: int = Field(default=1, primary_key=True)
+    n: int = 0

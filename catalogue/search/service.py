@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from catalogue.access import Identity
 from catalogue.audit import AuditLog
 from catalogue.errors import ErrorDetail, SearchUnavailableError, ValidationError
-from catalogue.grants import collection_access
+from catalogue.grants import AccessCache
 from catalogue.models import Visibility
 from catalogue.search._summary import (
     CollectionInfo,
@@ -105,6 +105,7 @@ class SearchService:
         self.policy = Policy(threshold=suppression_threshold, rounding=rounding)
         self.fallback = fallback
         self.audit = audit or AuditLog(store)
+        self.access = AccessCache()
 
     def search(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> SearchResult:
         with tracer.start_as_current_span("search.search") as span:
@@ -172,10 +173,10 @@ class SearchService:
         return summarise(aggs, colls, q.facets, self.policy, engine)
 
     def collections(self, identity: Identity) -> list[CollectionInfo]:
-        """Live collections with what `identity` may learn from each, read from the store on
-        every call: the index may lag behind a visibility change, access never does."""
+        """Live collections with what `identity` may learn from each, checked against the store
+        on every call: the index may lag behind a visibility change, access never does."""
         with self.store.engine.connect() as conn:
-            rows = collection_access(conn, identity)
+            rows = self.access.get(conn, identity)
         return [
             CollectionInfo(str(c.id), c.title, c.site_slug, c.site_name, c.visibility, c.access)
             for c in rows
