@@ -132,4 +132,7 @@ class SearchBackend(IndexWriter, Protocol):
 
     def info(self) -> IndexInfo: ...
 
+    def outdated(self) -> bool:
+        """The live index was laid out by another version of the node: it needs a rebuild."""
+
     def close(self) -> None: ...

@@ -202,6 +202,14 @@ class ElasticsearchBackend:
         size = int(stats["_all"]["primaries"]["store"]["size_in_bytes"])
         return IndexInfo(self.name, ", ".join(names), counts, size)
 
+    def outdated(self) -> bool:
+        with _engine():
+            found = self.client.options(ignore_status=404).indices.get_mapping(
+                index=[self.alias(k) for k in KINDS]
+            )
+        versions = {m["mappings"].get("_meta", {}).get("schema") for m in found.body.values()}
+        return bool(found.body) and versions != {dsl.SCHEMA_VERSION}
+
     def close(self) -> None:
         self.client.close()
 

@@ -171,6 +171,19 @@ class EmbeddedBackend:
             backend=self.name, name=str(self.directory / name), documents=counts, size_bytes=size
         )
 
+    def outdated(self) -> bool:
+        name = self._live_name()
+        if name is None:
+            return False
+        try:
+            conn = sqlite3.connect(f"file:{self.directory / name}?mode=ro", uri=True)
+        except sqlite3.OperationalError:
+            return False  # swapped away meanwhile: the new file is this version's
+        try:
+            return _schema(conn) != SCHEMA_VERSION
+        finally:
+            conn.close()
+
     def close(self) -> None:
         held = getattr(self._local, "held", None)
         if held is not None:
@@ -226,14 +239,20 @@ def _open(path: Path, create: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, isolation_level=None, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    if not create:
-        version = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if version is None or version[0] != SCHEMA_VERSION:
-            conn.close()
-            raise SearchUnavailableError(
-                "the embedded index was built by another version: run `catalogue index rebuild`"
-            )
+    if not create and _schema(conn) != SCHEMA_VERSION:
+        conn.close()
+        raise SearchUnavailableError(
+            "the embedded index was built by another version: run `catalogue index rebuild`"
+        )
     return conn
+
+
+def _schema(conn: sqlite3.Connection) -> str | None:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    except sqlite3.OperationalError:  # not an index file of ours
+        return None
+    return None if row is None else str(row[0])
 
 
 def _remove(directory: Path, name: str) -> None:

@@ -175,10 +175,16 @@ class Indexer:
     def run(
         self, stop: threading.Event, interval_s: float = 2.0, max_backoff_s: float = 60.0
     ) -> None:
-        """Drain until `stop` is set: every `interval_s`, backing off while the engine is down."""
-        wait = interval_s
+        """Drain until `stop` is set: every `interval_s`, backing off while the engine is down.
+        An index laid out by another version of the node is rebuilt first (it is derived data;
+        searches answer "search unavailable" until the rebuild swaps in)."""
+        wait, current = interval_s, False
         while not stop.is_set():
             try:
+                if not current and self.backend.outdated():
+                    log.warning("the search index was built by another version: rebuilding it")
+                    self.rebuild()
+                current = True
                 self.drain()
                 wait = interval_s
             except SearchUnavailableError as exc:

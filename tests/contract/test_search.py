@@ -156,6 +156,20 @@ def test_paging_ignores_the_result_window(elasticsearch: Any, world: World) -> N
         elasticsearch.client.indices.put_settings(index=index, settings={"max_result_window": None})
 
 
+@pytest.mark.elasticsearch
+def test_an_index_of_another_version_is_outdated(elasticsearch: Any) -> None:
+    from catalogue.search._es_query import SCHEMA_VERSION
+
+    index = elasticsearch.alias("studies")
+    assert not elasticsearch.outdated()
+    elasticsearch.client.indices.put_mapping(index=index, meta={"schema": "from-another-version"})
+    try:
+        assert elasticsearch.outdated()
+    finally:
+        elasticsearch.client.indices.put_mapping(index=index, meta={"schema": SCHEMA_VERSION})
+    assert not elasticsearch.outdated()
+
+
 @pytest.mark.parametrize("admin", [False, True])
 def test_cohort_summary_matches_the_truth(
     backend: SearchBackend, world: World, admin: bool

@@ -5,6 +5,7 @@ reaches its subjects, an engine outage loses nothing, and a rebuild swaps withou
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -61,7 +62,7 @@ def pending(store: Store) -> int:
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> SearchBackend:
+def embedded(tmp_path: Path) -> EmbeddedBackend:
     return EmbeddedBackend(tmp_path / "search")
 
 
@@ -167,7 +168,7 @@ def test_an_outage_loses_nothing(store: Store, embedded: SearchBackend, tmp_path
     harvest(store, tmp_path / "items.json", items(subjects=3))
     waiting = pending(store)
     with pytest.raises(SearchUnavailableError):
-        Indexer(store, Failing(embedded)).drain()  # type: ignore[arg-type]
+        Indexer(store, Failing(embedded)).drain()
     assert pending(store) == waiting
     status = Indexer(store, embedded).status()
     assert status.pending == waiting and status.lag_seconds > 0
@@ -229,6 +230,30 @@ def test_run_keeps_draining_until_stopped(
         stop.set()
         runner.join(5)
     assert not runner.is_alive()
+
+
+def test_an_index_of_another_version_is_rebuilt_by_the_running_indexer(
+    store: Store, embedded: EmbeddedBackend, tmp_path: Path
+) -> None:
+    harvest(store, tmp_path / "items.json", items(subjects=2))
+    Indexer(store, embedded).drain()
+    assert not embedded.outdated()
+    old = embedded.info().name
+    embedded.close()
+    with sqlite3.connect(old) as conn:
+        conn.execute("UPDATE meta SET value = 'from-another-version' WHERE key = 'schema'")
+    assert embedded.outdated()
+    with pytest.raises(SearchUnavailableError, match="catalogue index rebuild"):
+        ids(embedded)
+    stop = threading.Event()
+    runner = threading.Thread(target=Indexer(store, embedded).run, args=(stop, 0.05))
+    runner.start()
+    try:
+        _eventually(lambda: not embedded.outdated())
+    finally:
+        stop.set()
+        runner.join(10)
+    assert len(ids(embedded)) == 2 and embedded.info().name != old
 
 
 def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
