@@ -226,6 +226,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; work dir {work}")
     report: dict[str, Any] = {"cores": os.cpu_count()}
     store = Store(f"sqlite:///{work / 'catalogue.db'}", "http://bench.test")
+    store.upgrade()  # a reused store too: it may predate this version's migrations
     if not (args.reuse and (work / "catalogue.db").exists()):
         report["catalogue"] = make_catalogue(store, args.subjects, args.sites)
     report["embedded"] = run_embedded(store, work, args.repeat)
@@ -240,7 +241,6 @@ def make_catalogue(store: Store, subjects: int, sites: int) -> dict[str, int]:
     seconds, catalogue = timed(lambda: generate(subjects=subjects, sites=sites, seed=1))
     counts = catalogue.counts()
     print(f"generated {counts} in {seconds:.1f} s")
-    store.upgrade()
     seconds, _ = timed(lambda: load(store, catalogue))
     print(f"loaded into SQLite in {seconds:.1f} s")
     return counts
