@@ -13,7 +13,7 @@ from catalogue.models import Visibility
 from catalogue.search.backend import Aggregates, GroupCounts
 from catalogue.search.fields import FIELDS, ROOT_FIELDS, Kind
 from catalogue.search.query import Facet, HistogramFacet
-from catalogue.search.suppression import Access, Count, Key, Policy, Table, top
+from catalogue.search.suppression import Access, Cell, Count, Key, Policy, Table, top
 
 MEASURES = ("subjects", "studies", "series")
 SUMS = {"studies": "study_count", "series": "series_count"}
@@ -161,23 +161,27 @@ def facet_results(
 
 
 def hierarchy(table: Table, aggs: Aggregates, colls: Sequence[CollectionInfo]) -> None:
-    """Cells for the total, each site and each collection, per measure, and their relations."""
+    """Cells for the total, each site and each collection, per measure, and their relations.
+    Collections' cells are set and summed upwards directly: this runs on every cohort answer."""
     sites: dict[str, list[str]] = {}
+    empty = GroupCounts()
     for c in colls:
-        group = aggs.groups.get(c.id, GroupCounts())
         sites.setdefault(c.site, []).append(c.id)
+        group = aggs.groups.get(c.id, empty)
         for measure in MEASURES:
             value = group.docs if measure == "subjects" else group.sums.get(SUMS[measure], 0)
-            exact, restricted = _split(value, c.access)
-            for key in (("m", measure), ("m", measure, "s", c.site), ("m", measure, "c", c.id)):
-                table.add(key, exact, restricted)
+            table.cells[("m", measure, "c", c.id)] = Cell(*_split(value, c.access))
     for measure in MEASURES:
-        table.cell(("m", measure))
+        total = table.cell(("m", measure))
         table.relations.append((("m", measure), [("m", measure, "s", s) for s in sites]))
         for site, ids in sites.items():
-            table.relations.append(
-                (("m", measure, "s", site), [("m", measure, "c", i) for i in ids])
-            )
+            members = [("m", measure, "c", i) for i in ids]
+            cells = [table.cells[m] for m in members]
+            site_cell = Cell(sum(c.exact for c in cells), sum(c.restricted for c in cells))
+            table.cells[("m", measure, "s", site)] = site_cell
+            total.exact += site_cell.exact
+            total.restricted += site_cell.restricted
+            table.relations.append((("m", measure, "s", site), members))
 
 
 def site_results(table: Table, colls: Sequence[CollectionInfo], policy: Policy) -> list[SiteCounts]:

@@ -18,11 +18,12 @@ chosen and ordered by what the caller may see, never by hidden parts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from catalogue.access import Access, Identity, access_to
 from catalogue.models import DoiState, Visibility
@@ -47,7 +48,10 @@ def dataset_states(identity: Identity) -> frozenset[str] | None:
 
 class Count(BaseModel):
     """A count as the caller may see it. Suppressed: `value` is None; the true count is more
-    than `at_least` (its exact part), hidden below `threshold` or to protect a cell that is."""
+    than `at_least` (its exact part), hidden below `threshold` or to protect a cell that is.
+    Immutable, so answers share equal counts."""
+
+    model_config = ConfigDict(frozen=True)
 
     value: int | None
     suppressed: bool = False
@@ -78,7 +82,10 @@ class Table:
     relations: list[tuple[Key, list[Key]]] = field(default_factory=list)
 
     def cell(self, key: Key) -> Cell:
-        return self.cells.setdefault(key, Cell())
+        found = self.cells.get(key)
+        if found is None:  # not `setdefault`: it would build a Cell on every call
+            found = self.cells[key] = Cell()
+        return found
 
     def add(self, key: Key, exact: int, restricted: int) -> None:
         c = self.cell(key)
@@ -131,13 +138,18 @@ class Policy:
         self.complete(table)
 
     def count(self, c: Cell) -> Count:
-        # ~150 per cohort answer: the validating constructor is the fast one in pydantic-core
         if c.suppressed:
-            return Count(value=None, suppressed=True, threshold=self.threshold, at_least=c.exact)
+            return _count(None, True, self.threshold, c.exact)
         restricted = c.restricted
         if self.rounding and restricted:
             restricted = max(self.rounding, round(restricted / self.rounding) * self.rounding)
-        return Count(value=c.exact + restricted, suppressed=False, threshold=None, at_least=c.exact)
+        return _count(c.exact + restricted, False, None, c.exact)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _count(value: int | None, suppressed: bool, threshold: int | None, at_least: int) -> Count:
+    """~150 counts per cohort answer, most of them small numbers seen before: built once."""
+    return Count(value=value, suppressed=suppressed, threshold=threshold, at_least=at_least)
 
 
 def top(keys: Iterable[Key], table: Table, size: int) -> tuple[list[Key], list[Key]]:
