@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -31,6 +32,8 @@ from catalogue.models import (
     utcnow,
 )
 from catalogue.store import Store
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -87,36 +90,37 @@ def _held(identity: Identity) -> sa.ColumnElement[bool]:
     return sa.and_(match, live)
 
 
-class AccessCache:
-    """`collection_access` answers kept per identity while the store's access epoch (moved by
-    triggers on every grant, collection or site write that matters) stands still and none of
-    the identity's grants has expired: one one-row read per call instead of the join."""
+class AccessCache(Generic[_T]):
+    """`collection_access` answers, as `convert` shapes them, kept per identity while the
+    store's access epoch (moved by triggers on every grant, collection or site write that
+    matters) stands still and none of the identity's grants has expired: one one-row read per
+    call instead of the join."""
 
-    def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._entries: dict[Identity, _Cached] = {}
+    def __init__(self, convert: Callable[[list[CollectionAccess]], _T], size: int = 1024) -> None:
+        self.convert, self.size = convert, size
+        self._entries: dict[Identity, _Cached[_T]] = {}
         self._lock = threading.Lock()
 
-    def get(self, conn: Connection, identity: Identity) -> tuple[CollectionAccess, ...]:
+    def get(self, conn: Connection, identity: Identity) -> _T:
         epoch = conn.execute(_EPOCH).scalar_one()  # first: a later write can only force a miss
         now = utcnow()
         hit = self._entries.get(identity)
         if hit is not None and hit.epoch == epoch and (hit.until is None or now < hit.until):
-            return hit.rows
-        rows = tuple(collection_access(conn, identity))
+            return hit.value
+        value = self.convert(collection_access(conn, identity))
         until = _next_expiry(conn, identity)
         with self._lock:
             if len(self._entries) >= self.size:
                 del self._entries[next(iter(self._entries))]  # the oldest entry
-            self._entries[identity] = _Cached(epoch, until, rows)
-        return rows
+            self._entries[identity] = _Cached(epoch, until, value)
+        return value
 
 
 @dataclass(frozen=True)
-class _Cached:
+class _Cached(Generic[_T]):
     epoch: int
     until: datetime | None  # when the first of the identity's live grants expires
-    rows: tuple[CollectionAccess, ...]
+    value: _T
 
 
 _EPOCH = sa.select(col(AccessEpoch.n)).where(col(AccessEpoch.id) == 1)

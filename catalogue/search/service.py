@@ -8,7 +8,7 @@ collection in every collection the caller may count, with aggregate-only parts s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from catalogue.access import Identity
 from catalogue.audit import AuditLog
 from catalogue.errors import ErrorDetail, SearchUnavailableError, ValidationError
-from catalogue.grants import AccessCache
+from catalogue.grants import AccessCache, CollectionAccess
 from catalogue.models import Visibility
 from catalogue.search._summary import (
     CollectionInfo,
@@ -105,7 +105,7 @@ class SearchService:
         self.policy = Policy(threshold=suppression_threshold, rounding=rounding)
         self.fallback = fallback
         self.audit = audit or AuditLog(store)
-        self.access = AccessCache()
+        self.access = AccessCache(_infos)
 
     def search(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> SearchResult:
         with tracer.start_as_current_span("search.search") as span:
@@ -127,7 +127,8 @@ class SearchService:
         hits = [SearchHit(**vars(h)) for h in page.hits]
         found = self._facets(q, scope) if q.facets else []
         touched = [c.id for c in colls if c.access in wanted and _restricted(c)] if total else []
-        self.audit.record(identity, "search", _dump(q), touched, total)
+        if touched:  # the query is dumped only for an entry
+            self.audit.record(identity, "search", _dump(q), touched, total)
         return SearchResult(
             kind=q.kind, total=total, hits=hits, cursor=cursor, facets=found, engine=engine
         )
@@ -169,21 +170,20 @@ class SearchService:
         aggs, engine = self._call(lambda b: b.aggregate(request))
         sizes = {c.id: aggs.groups.get(c.id, GroupCounts()).docs for c in colls}
         touched = [c.id for c in colls if _restricted(c) and sizes[c.id]]
-        self.audit.record(identity, "cohort", _dump(q), touched, sum(sizes.values()))
+        if touched:
+            self.audit.record(identity, "cohort", _dump(q), touched, sum(sizes.values()))
         return summarise(aggs, colls, q.facets, self.policy, engine)
 
-    def collections(self, identity: Identity) -> list[CollectionInfo]:
+    def collections(self, identity: Identity) -> tuple[CollectionInfo, ...]:
         """Live collections with what `identity` may learn from each, checked against the store
         on every call: the index may lag behind a visibility change, access never does."""
         with self.store.engine.connect() as conn:
-            rows = self.access.get(conn, identity)
-        return [
-            CollectionInfo(str(c.id), c.title, c.site_slug, c.site_name, c.visibility, c.access)
-            for c in rows
-        ]
+            return self.access.get(conn, identity)
 
     # -- internals ------------------------------------------------------------------------------
-    def _scope(self, identity: Identity, colls: list[CollectionInfo], wanted: set[Access]) -> Scope:
+    def _scope(
+        self, identity: Identity, colls: Sequence[CollectionInfo], wanted: set[Access]
+    ) -> Scope:
         if identity.is_admin:
             return Scope(collections=None, dataset_states=None)
         ids = frozenset(c.id for c in colls if c.access in wanted)
@@ -202,6 +202,13 @@ class SearchService:
                 self.fallback.name,
             )
             return call(self.fallback), self.fallback.name
+
+
+def _infos(rows: list[CollectionAccess]) -> tuple[CollectionInfo, ...]:
+    return tuple(
+        CollectionInfo(str(c.id), c.title, c.site_slug, c.site_name, c.visibility, c.access)
+        for c in rows
+    )
 
 
 def _restricted(c: CollectionInfo) -> bool:
