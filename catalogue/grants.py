@@ -94,11 +94,12 @@ class AccessCache(Generic[_T]):
     """`collection_access` answers, as `convert` shapes them, kept per identity while the
     store's access epoch (moved by triggers on every grant, collection or site write that
     matters) stands still and none of the identity's grants has expired: one one-row read per
-    call instead of the join."""
+    call instead of the join. At most `budget` collection rows are kept, oldest answers go."""
 
-    def __init__(self, convert: Callable[[list[CollectionAccess]], _T], size: int = 1024) -> None:
-        self.convert, self.size = convert, size
+    def __init__(self, convert: Callable[[list[CollectionAccess]], _T], budget: int = 100_000):
+        self.convert, self.budget = convert, budget
         self._entries: dict[Identity, _Cached[_T]] = {}
+        self._held = 0  # collection rows behind the kept answers
         self._lock = threading.Lock()
 
     def get(self, conn: Connection, identity: Identity) -> _T:
@@ -107,13 +108,15 @@ class AccessCache(Generic[_T]):
         hit = self._entries.get(identity)
         if hit is not None and hit.epoch == epoch and (hit.until is None or now < hit.until):
             return hit.value
-        value = self.convert(collection_access(conn, identity))
-        until = _next_expiry(conn, identity)
+        rows = collection_access(conn, identity)
+        entry = _Cached(epoch, _next_expiry(conn, identity), self.convert(rows), len(rows))
         with self._lock:
-            if len(self._entries) >= self.size:
-                del self._entries[next(iter(self._entries))]  # the oldest entry
-            self._entries[identity] = _Cached(epoch, until, value)
-        return value
+            old = self._entries.pop(identity, None)
+            self._held += entry.rows - (old.rows if old else 0)
+            self._entries[identity] = entry
+            while self._held > self.budget and len(self._entries) > 1:
+                self._held -= self._entries.pop(next(iter(self._entries))).rows
+        return entry.value
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class _Cached(Generic[_T]):
     epoch: int
     until: datetime | None  # when the first of the identity's live grants expires
     value: _T
+    rows: int
 
 
 _EPOCH = sa.select(col(AccessEpoch.n)).where(col(AccessEpoch.id) == 1)

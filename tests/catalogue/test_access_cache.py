@@ -15,7 +15,7 @@ from sqlmodel import col
 from bench.catalogue_generator import generate, load
 from catalogue import grants as grants_module
 from catalogue.access import ANONYMOUS, Access, Identity
-from catalogue.grants import GrantService
+from catalogue.grants import AccessCache, GrantService
 from catalogue.models import AccessEpoch, Collection, GrantLevel, PrincipalKind, Site, utcnow
 from catalogue.search.embedded import EmbeddedBackend
 from catalogue.search.service import SearchService
@@ -56,6 +56,15 @@ def test_answers_are_kept_while_nothing_changes(service: SearchService) -> None:
     with service.store.engine.connect() as conn:
         first = service.access.get(conn, BOB)
         assert service.access.get(conn, BOB) is first
+
+
+def test_the_oldest_answers_go_beyond_the_budget(service: SearchService) -> None:
+    cache = AccessCache(list, budget=2)  # the fixture's two collections: one answer fits
+    with service.store.engine.connect() as conn:
+        first = cache.get(conn, BOB)
+        assert cache.get(conn, BOB) is first
+        cache.get(conn, ANONYMOUS)
+        assert cache.get(conn, BOB) is not first
 
 
 def test_grant_and_revoke_show_on_the_next_call(service: SearchService) -> None:
