@@ -207,8 +207,10 @@ class ElasticsearchBackend:
             found = self.client.options(ignore_status=404).indices.get_mapping(
                 index=[self.alias(k) for k in KINDS]
             )
+        if found.meta.status == 404:  # no index yet: the first write creates this version's
+            return False
         versions = {m["mappings"].get("_meta", {}).get("schema") for m in found.body.values()}
-        return bool(found.body) and versions != {dsl.SCHEMA_VERSION}
+        return versions != {dsl.SCHEMA_VERSION}
 
     def close(self) -> None:
         self.client.close()

@@ -157,11 +157,16 @@ def test_paging_ignores_the_result_window(elasticsearch: Any, world: World) -> N
 
 
 @pytest.mark.elasticsearch
-def test_an_index_of_another_version_is_outdated(elasticsearch: Any) -> None:
+def test_an_index_of_another_version_is_outdated(
+    elasticsearch: Any, elasticsearch_url: str
+) -> None:
     from catalogue.search._es_query import SCHEMA_VERSION
+    from catalogue.search.elasticsearch import ElasticsearchBackend
 
     index = elasticsearch.alias("studies")
     assert not elasticsearch.outdated()
+    nothing = ElasticsearchBackend(elasticsearch_url, prefix=f"none-{uuid.uuid4().hex}")
+    assert not nothing.outdated()  # no index yet: the first write creates this version's
     elasticsearch.client.indices.put_mapping(index=index, meta={"schema": "from-another-version"})
     try:
         assert elasticsearch.outdated()
