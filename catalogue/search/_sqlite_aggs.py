@@ -36,7 +36,7 @@ from catalogue.search.backend import (
     GroupCounts,
 )
 from catalogue.search.fields import FIELDS, ROOT_FIELDS, Field, FieldType, Kind, Level
-from catalogue.search.query import Facet, HistogramFacet
+from catalogue.search.query import MAX_FACETS, Facet, HistogramFacet
 
 SUMS = 2  # summed fields a request may ask for (study_count, series_count)
 MASK_BINS = 62  # bins a mask holds in a signed 64-bit integer
@@ -86,22 +86,30 @@ def aggregate(conn: sqlite3.Connection, request: AggregateRequest, sets: SetValu
     )
     group = _group_expr(request)
     frame = root_frame(request.kind)
-    # the summed fields ride along in the temporary table: totals need no join afterwards
+    # Summed fields and the values of facets on the document's own row ride along in the
+    # temporary table: totals and those facets need no second read of the rows.
     sums = [frame.column(FIELDS[n]) for n in request.sums] + ["NULL"] * (SUMS - len(request.sums))
+    owned = [_own_column(request.kind, FIELDS[f.field]) for f in request.facets]
+    carried = [o[0] if o else "NULL" for o in owned] + ["NULL"] * (MAX_FACETS - len(owned))
     conn.execute("BEGIN")
     try:
-        slots = ", ".join(f"s{i}" for i in range(SUMS))
-        table = f"agg_m(rid INTEGER PRIMARY KEY, g TEXT NOT NULL, {slots})"
-        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table}")
+        slots = ", ".join([f"s{i}" for i in range(SUMS)] + [f"f{i}" for i in range(MAX_FACETS)])
+        conn.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS agg_m(rid INTEGER PRIMARY KEY, g TEXT NOT NULL,"
+            f" {slots})"
+        )
         conn.execute("DELETE FROM temp.agg_m")
         conn.execute(
-            f"INSERT INTO temp.agg_m SELECT a.rid, {group}, {', '.join(sums)}"
+            f"INSERT INTO temp.agg_m SELECT a.rid, {group}, {', '.join(sums + carried)}"
             f" FROM {source} WHERE {conditions}",
             sql.params,
         )
         groups = _docs_and_sums(conn, request)
-        for facet in request.facets:
-            found = _facet(conn, request.kind, facet, sets)
+        for i, (facet, own) in enumerate(zip(request.facets, owned, strict=True)):
+            if own is not None:
+                found = _own_facet(conn, facet, f"f{i}", own[1], sets)
+            else:
+                found = _child_facet(conn, request.kind, facet)
             for key, counts in groups.items():
                 counts.facets[facet.field] = found.get(key, FacetCounts())
     finally:
@@ -122,12 +130,6 @@ def _group_expr(request: AggregateRequest) -> str:
     return f"{alias}.collection" if request.by_collection and alias else "''"
 
 
-def _joined(kind: Kind) -> str:
-    """The matched documents joined to their rows (and their subject's row)."""
-    subject = " JOIN subjects s ON s.rid = a.subject" if kind in {"studies", "series"} else ""
-    return f"temp.agg_m m JOIN {TABLE[kind]} a ON a.rid = m.rid{subject}"
-
-
 def _docs_and_sums(conn: sqlite3.Connection, request: AggregateRequest) -> dict[str, GroupCounts]:
     sums = "".join(f", sum(s{i})" for i in range(len(request.sums)))
     rows = conn.execute(f"SELECT g, count(*){sums} FROM temp.agg_m GROUP BY g")
@@ -138,14 +140,17 @@ def _docs_and_sums(conn: sqlite3.Connection, request: AggregateRequest) -> dict[
     return groups
 
 
-def _facet(
-    conn: sqlite3.Connection, kind: Kind, facet: Facet, sets: SetValues
-) -> dict[str, FacetCounts]:
-    spec = FIELDS[facet.field]
+def _own_column(kind: Kind, spec: Field) -> tuple[str, bool] | None:
+    """The column of the document's own row holding a field (whether it names a set), if any."""
     if spec.level in ROOT_FIELDS[kind]:
-        return _own_facet(conn, kind, facet, root_frame(kind).column(spec), spec.multi, sets)
+        return root_frame(kind).column(spec), spec.multi
     if spec.name in ROLLED and TABLE[kind] in ROLLUP_TABLES:
-        return _own_facet(conn, kind, facet, f'a."{rollup(spec.name)}"', True, sets)
+        return f'a."{rollup(spec.name)}"', True
+    return None
+
+
+def _child_facet(conn: sqlite3.Connection, kind: Kind, facet: Facet) -> dict[str, FacetCounts]:
+    spec = FIELDS[facet.field]
     child, parent = _CHILD[(kind, spec.level)]
     if isinstance(facet, HistogramFacet) and facet.bins <= MASK_BINS:
         return _masked_histogram(conn, facet, f'c."{spec.name}"', child, parent)
@@ -153,19 +158,14 @@ def _facet(
 
 
 def _own_facet(
-    conn: sqlite3.Connection,
-    kind: Kind,
-    facet: Facet,
-    column: str,
-    is_set: bool,
-    sets: SetValues,
+    conn: sqlite3.Connection, facet: Facet, slot: str, is_set: bool, sets: SetValues
 ) -> dict[str, FacetCounts]:
-    """A field of the matched rows: counts per (group, value or set), then per value."""
+    """A field of the matched rows, carried in `slot`: counts per (group, value or set), then
+    per value."""
     spec = FIELDS[facet.field]
-    value, params = (column, []) if is_set else _bucket(facet, False, column)
+    value, params = (slot, []) if is_set else _bucket(facet, False, slot)
     rows = conn.execute(
-        f"SELECT m.g, {value}, count(*) FROM {_joined(kind)}"
-        f" WHERE {column} IS NOT NULL GROUP BY 1, 2",
+        f"SELECT g, {value}, count(*) FROM temp.agg_m WHERE {slot} IS NOT NULL GROUP BY 1, 2",
         params,
     ).fetchall()
     counted: dict[str, Counter[Any]] = {}
