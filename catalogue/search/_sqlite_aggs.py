@@ -200,8 +200,8 @@ def _masked_histogram(
     for g, mask, n in rows:
         with_value[g] += n
         bucket = counted.setdefault(g, Counter())
-        for k in range(facet.bins):
-            if mask is not None and mask >> k & 1:
+        for k, bit in enumerate(bin(mask or 0)[:1:-1]):  # lowest bit first
+            if bit == "1":
                 bucket[k] += n
     spec = FIELDS[facet.field]
     return {g: _capped(spec, counted.get(g, Counter()), with_value[g]) for g in with_value}
