@@ -254,16 +254,22 @@ def _capped(spec: Field, counted: Counter[Any], with_value: int) -> FacetCounts:
 def _bucket(facet: Facet, multi: bool, column: str) -> tuple[str, list[Any]]:
     """The bucket of a row (NULL outside a histogram's range) and its parameters, in order.
     A histogram bin k holds `edges[k] <= value < edges[k + 1]` (`HistogramFacet.edges`), as the
-    Elasticsearch range aggregation does."""
-    if isinstance(facet, HistogramFacet):
-        low, step = facet.min, facet.interval
-        guess = f"CAST(({column} - ?) / ? AS INTEGER)"
-        # floating point may put the guess one bin off: correct it against the edges
-        fixed = f"{guess} - ({column} < ? + {guess} * ?) + ({column} >= ? + ({guess} + 1) * ?)"
-        bucket = f"CASE WHEN {column} >= ? AND {column} < ? THEN min(max({fixed}, 0), ?) END"
-        fix = [low, step, low, low, step, step, low, low, step, step]
-        return bucket, [facet.min, facet.max, *fix, facet.bins - 1]
-    return ("mb.value" if multi else column), []
+    Elasticsearch range aggregation does: the value is compared with exactly those doubles, by
+    halving (a few comparisons a row, cheaper than arithmetic that must then be corrected)."""
+    if not isinstance(facet, HistogramFacet):
+        return ("mb.value" if multi else column), []
+    edges, params = facet.edges(), list[Any]()
+
+    def within(low: int, high: int) -> str:  # the bin among low..high-1
+        if high - low == 1:
+            return str(low)
+        middle = (low + high) // 2
+        params.append(edges[middle])
+        return f"CASE WHEN {column} < ? THEN {within(low, middle)} ELSE {within(middle, high)} END"
+
+    chosen = within(0, facet.bins)  # fills `params` first: they follow the range's two
+    bucket = f"CASE WHEN {column} >= ? AND {column} < ? THEN {chosen} END"
+    return bucket, [edges[0], edges[-1], *params]
 
 
 def _key(spec: Field, value: Any) -> Any:
