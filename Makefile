@@ -40,7 +40,7 @@ pytest: install  ## Every test, one worker per core (a test file stays on one wo
 test: install services lint typecheck pytest  ## Lint, type-check and run every test against real services
 
 bench: install services  ## Every benchmark, each against its bare baseline (see bench/README.md)
-	eval "$$(deploy/local/services env)" && for b in folder_harvest dicomweb_harvest bids_harvest xnat_harvest ontology_mapping ingest_coding classify_eval search oai_listrecords oai_harvest dataset_freeze graphql_search api_guards federation web_ui; do \
+	eval "$$(deploy/local/services env)" && for b in folder_harvest dicomweb_harvest bids_harvest xnat_harvest ontology_mapping ingest_coding classify_eval search search_overhead oai_listrecords oai_harvest dataset_freeze graphql_search api_guards federation web_ui; do \
 	  echo "== $$b"; $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
