@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from catalogue.search._sqlite_schema import ROLLED, ROLLUP_TABLES, TABLE, rollup
+from catalogue.search._sqlite_schema import GROUP_KEY, ROLLED, ROLLUP_TABLES, TABLE, rollup
 from catalogue.search._sqlite_sql import Sql, matching, root_frame
 from catalogue.search.backend import (
     FACET_CAP,
@@ -38,6 +38,7 @@ from catalogue.search.backend import (
 from catalogue.search.fields import FIELDS, ROOT_FIELDS, Field, FieldType, Kind, Level
 from catalogue.search.query import MAX_FACETS, Facet, HistogramFacet
 
+Group = int | str  # a collection's key (subject rows) or id, or '' when not grouped
 SUMS = 2  # summed fields a request may ask for (study_count, series_count)
 MASK_BINS = 62  # bins a mask holds in a signed 64-bit integer
 # A scope holding more than this share of the collections is checked row by row during a scan:
@@ -95,8 +96,7 @@ def aggregate(conn: sqlite3.Connection, request: AggregateRequest, sets: SetValu
     try:
         slots = ", ".join([f"s{i}" for i in range(SUMS)] + [f"f{i}" for i in range(MAX_FACETS)])
         conn.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS agg_m(rid INTEGER PRIMARY KEY, g TEXT NOT NULL,"
-            f" {slots})"
+            f"CREATE TEMP TABLE IF NOT EXISTS agg_m(rid INTEGER PRIMARY KEY, g NOT NULL, {slots})"
         )
         conn.execute("DELETE FROM temp.agg_m")
         conn.execute(
@@ -114,7 +114,7 @@ def aggregate(conn: sqlite3.Connection, request: AggregateRequest, sets: SetValu
                 counts.facets[facet.field] = found.get(key, FacetCounts())
     finally:
         conn.execute("COMMIT")
-    return Aggregates(groups=groups)
+    return Aggregates(groups=_named(conn, groups, sets))
 
 
 def _index_scope(conn: sqlite3.Connection, request: AggregateRequest) -> bool:
@@ -126,14 +126,29 @@ def _index_scope(conn: sqlite3.Connection, request: AggregateRequest) -> bool:
 
 
 def _group_expr(request: AggregateRequest) -> str:
-    alias = root_frame(request.kind).aliases.get(Level.COLLECTION)
-    return f"{alias}.collection" if request.by_collection and alias else "''"
+    """The group of a matched row: its collection's key (a set id) on subject rows, its
+    collection's id elsewhere, or '' when counts are not per collection."""
+    frame = root_frame(request.kind)
+    alias = frame.aliases.get(Level.COLLECTION)
+    if not request.by_collection or alias is None:
+        return "''"
+    if frame.aliases.get(Level.SUBJECT) == alias:  # a subject row
+        return f"coalesce({alias}.{GROUP_KEY}, {alias}.collection)"
+    return f"{alias}.collection"
 
 
-def _docs_and_sums(conn: sqlite3.Connection, request: AggregateRequest) -> dict[str, GroupCounts]:
+def _named(
+    conn: sqlite3.Connection, groups: dict[Group, GroupCounts], sets: SetValues
+) -> dict[str, GroupCounts]:
+    """Groups by collection id (a set id names a set of that one id)."""
+    members = sets.of(conn, (g for g in groups if isinstance(g, int)))
+    return {(members[g][0] if isinstance(g, int) else g): c for g, c in groups.items()}
+
+
+def _docs_and_sums(conn: sqlite3.Connection, request: AggregateRequest) -> dict[Group, GroupCounts]:
     sums = "".join(f", sum(s{i})" for i in range(len(request.sums)))
     rows = conn.execute(f"SELECT g, count(*){sums} FROM temp.agg_m GROUP BY g")
-    groups: dict[str, GroupCounts] = {}
+    groups: dict[Group, GroupCounts] = {}
     for key, docs, *totals in rows:
         values = {name: int(t or 0) for name, t in zip(request.sums, totals, strict=True)}
         groups[key] = GroupCounts(docs=docs, sums=values)
@@ -149,7 +164,7 @@ def _own_column(kind: Kind, spec: Field) -> tuple[str, bool] | None:
     return None
 
 
-def _child_facet(conn: sqlite3.Connection, kind: Kind, facet: Facet) -> dict[str, FacetCounts]:
+def _child_facet(conn: sqlite3.Connection, kind: Kind, facet: Facet) -> dict[Group, FacetCounts]:
     spec = FIELDS[facet.field]
     child, parent = _CHILD[(kind, spec.level)]
     if isinstance(facet, HistogramFacet) and facet.bins <= MASK_BINS:
@@ -159,7 +174,7 @@ def _child_facet(conn: sqlite3.Connection, kind: Kind, facet: Facet) -> dict[str
 
 def _own_facet(
     conn: sqlite3.Connection, facet: Facet, slot: str, is_set: bool, sets: SetValues
-) -> dict[str, FacetCounts]:
+) -> dict[Group, FacetCounts]:
     """A field of the matched rows, carried in `slot`: counts per (group, value or set), then
     per value."""
     spec = FIELDS[facet.field]
@@ -168,8 +183,8 @@ def _own_facet(
         f"SELECT g, {value}, count(*) FROM temp.agg_m WHERE {slot} IS NOT NULL GROUP BY 1, 2",
         params,
     ).fetchall()
-    counted: dict[str, Counter[Any]] = {}
-    with_value: Counter[str] = Counter()
+    counted: dict[Group, Counter[Any]] = {}
+    with_value: Counter[Group] = Counter()
     members = sets.of(conn, (v for _, v, _ in rows)) if is_set else {}
     for g, v, n in rows:
         with_value[g] += n
@@ -183,7 +198,7 @@ def _own_facet(
 
 def _masked_histogram(
     conn: sqlite3.Connection, facet: HistogramFacet, column: str, child: str, parent: str
-) -> dict[str, FacetCounts]:
+) -> dict[Group, FacetCounts]:
     """Bins of the rows below each matched document as a bit mask, read in document order (the
     CROSS JOIN keeps the matched documents outermost, so no temporary B-tree sorts them).
     Documents without a value are dropped after grouping: an `IS NOT NULL` on the rows would
@@ -195,8 +210,8 @@ def _masked_histogram(
         f" ON c.{parent} = m.rid GROUP BY m.rid) WHERE known > 0 GROUP BY 1, 2",
         params,
     )
-    counted: dict[str, Counter[Any]] = {}
-    with_value: Counter[str] = Counter()
+    counted: dict[Group, Counter[Any]] = {}
+    with_value: Counter[Group] = Counter()
     for g, mask, n in rows:
         with_value[g] += n
         bucket = counted.setdefault(g, Counter())
@@ -209,7 +224,7 @@ def _masked_histogram(
 
 def _distinct_facet(
     conn: sqlite3.Connection, kind: Kind, facet: Facet, column: str
-) -> dict[str, FacetCounts]:
+) -> dict[Group, FacetCounts]:
     """Any other field below the documents: distinct (group, document, bucket) rows into a
     temporary table, then buckets and documents-with-a-value from it."""
     spec = FIELDS[facet.field]
@@ -228,7 +243,7 @@ def _distinct_facet(
         " (PARTITION BY g ORDER BY n DESC, v ASC) AS rk FROM (SELECT g, v, count(*) AS n"
         f" FROM temp.agg_f WHERE v IS NOT NULL GROUP BY g, v)) WHERE rk <= {FACET_CAP}"
     )
-    out: dict[str, FacetCounts] = {}
+    out: dict[Group, FacetCounts] = {}
     for g, v, n in conn.execute(ranked):
         out.setdefault(g, FacetCounts()).buckets[_key(spec, v)] = n
     for g, n in conn.execute("SELECT g, count(DISTINCT rid) FROM temp.agg_f GROUP BY g"):

@@ -19,6 +19,7 @@ from catalogue.search._sqlite_schema import (
     PARENTS,
     ROLLUP_TABLES,
     columns,
+    keyed,
     member,
     q,
     rolled,
@@ -120,6 +121,8 @@ class Writer:
             for name in rolled(table):
                 values = {member(v) for se in series for v in _as_list(se.get(name))}
                 row.append(self.sets.id(self.conn, name, sorted(values)))  # shared with series
+        for name in keyed(table):
+            row.append(self.sets.id(self.conn, name, _as_list(body.get("collection"))))
         return row
 
     def _upsert(self, table: str, body: dict[str, Any]) -> int:
@@ -205,7 +208,8 @@ def _by_kind(refs: Sequence[DocRef]) -> dict[str, list[str]]:
 
 
 def _column_names(table: str) -> list[str]:
-    return [*(q(f.name) for f in columns(table)), *(q(rollup(n)) for n in rolled(table))]
+    own = [q(f.name) for f in columns(table)]
+    return [*own, *(q(rollup(n)) for n in rolled(table)), *map(q, keyed(table))]
 
 
 def _insert_sql(table: str) -> str:
