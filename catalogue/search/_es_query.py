@@ -177,20 +177,22 @@ def facet_aggs(kind: Kind, facet: Facet) -> Json:
 
 
 def read_facet(spec: Field, result: Json) -> tuple[dict[Any, int], int]:
-    """Buckets and documents-with-value from a `facet_aggs` result."""
-
-    def count(bucket: Json) -> int:
-        return int(bucket["r"]["doc_count"] if "r" in bucket else bucket["doc_count"])
-
+    """Buckets and documents-with-value from a `facet_aggs` result (per group, per answer)."""
     buckets: dict[Any, int] = {}
     if "h" in result:
         for index, bucket in enumerate(result["h"]["buckets"]):
-            if count(bucket):
-                buckets[index] = count(bucket)
+            if n := _count(bucket):
+                buckets[index] = n
     else:
         for bucket in result["t"]["buckets"]:
-            buckets[_key(spec, bucket)] = count(bucket)
-    return buckets, count(result["e"])
+            buckets[_key(spec, bucket)] = _count(bucket)
+    return buckets, _count(result["e"])
+
+
+def _count(bucket: Json) -> int:
+    """Documents in a bucket: counted up through `reverse_nested` when the field is nested."""
+    up = bucket.get("r")
+    return int(up["doc_count"] if up is not None else bucket["doc_count"])
 
 
 def _key(spec: Field, bucket: Json) -> Any:
