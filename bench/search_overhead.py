@@ -14,6 +14,7 @@ call timed alone (best of 7 runs), median over the mix. Each index is dropped af
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -42,6 +43,8 @@ def best_ms(call: Callable[[], Any], number: int) -> float:
 
 def interleaved(service: SearchService, repeat: int) -> dict[str, float]:
     """Node and engine timed alternately, so both see the same machine."""
+    gc.collect()  # then freeze what set-up built, as a serving node does once started (api/app.py)
+    gc.freeze()
     node, engine, extra = [], [], []
     for query in MIX:
         raw = raw_call(service.backend, service, query)
