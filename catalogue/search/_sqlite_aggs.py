@@ -1,13 +1,14 @@
 """Facets and per-collection counts in the embedded index.
 
-The matching documents go into a temporary table (rid, group) inside one read transaction, so
-every count of an answer comes from the same snapshot. A facet on a field below the document
+The matching documents go into a temporary table (rid, group, summed fields, values of the
+requested facets on the document's own row) inside one read transaction, so every count of an
+answer comes from the same snapshot. A facet on a field below the document
 (a subject's series' modality) counts distinct documents, as Elasticsearch's `reverse_nested`
 does; values per group are capped at `FACET_CAP`, most frequent first, then by value.
 
 Counting is shaped by what SQLite does fast (grouping on one integer or short column) and slow
 (a temporary B-tree per distinct row):
-- a field of the document itself, single-valued or a set, is one GROUP BY over the matched rows;
+- a field of the document itself, single-valued or a set, is one GROUP BY of that table;
   a set's count goes to each of its values in Python (values are distinct within a set, so each
   document is counted once per value);
 - a histogram on a field below the document gathers each document's bins as a bit mask
