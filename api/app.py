@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,12 +56,6 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # What start-up built (ontology, schemas, routes) lives as long as the node: frozen,
-        # the garbage collector stops walking it on every collection (about 0.7 ms of the 2 ms
-        # the node adds to each search: bench/search_overhead.py). Garbage goes first, or it
-        # would be kept for good; a stopped node hands its objects back to the collector.
-        gc.collect()
-        gc.freeze()
         stop = threading.Event()
         worker = threading.Thread(
             target=indexer.run, args=(stop, settings.index_interval_s), name="indexer", daemon=True
@@ -77,7 +70,6 @@ def create_app(
                 worker.join(timeout=30)
             backend.close()
             store.dispose()
-            gc.unfreeze()
 
     app = FastAPI(
         title=settings.node_name,

@@ -197,7 +197,7 @@ def raw_call(
 
 
 def query_mix(backend: SearchBackend, service: SearchService, repeat: int) -> dict[str, Any]:
-    gc.collect()  # then freeze what set-up built, as a serving node does once started (api/app.py)
+    gc.collect()  # then freeze what set-up built, as `catalogue serve` does (api/cli.py)
     gc.freeze()
     node, direct = [], []
     for query in MIX:

@@ -43,7 +43,7 @@ def best_ms(call: Callable[[], Any], number: int) -> float:
 
 def interleaved(service: SearchService, repeat: int) -> dict[str, float]:
     """Node and engine timed alternately, so both see the same machine."""
-    gc.collect()  # then freeze what set-up built, as a serving node does once started (api/app.py)
+    gc.collect()  # then freeze what set-up built, as `catalogue serve` does (api/cli.py)
     gc.freeze()
     node, engine, extra = [], [], []
     for query in MIX:

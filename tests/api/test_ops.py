@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import subprocess
@@ -239,12 +238,3 @@ def test_json_logging_switches_on_from_settings(settings: Settings) -> None:
         for handler in [h for h in root.handlers if h not in before]:
             root.removeHandler(handler)
         root.setLevel(level)
-
-
-async def test_a_running_node_keeps_what_start_up_built_out_of_garbage_collection(
-    settings: Settings, store: Store
-) -> None:
-    app = create_app(settings, store, index_in_background=False)
-    async with app.router.lifespan_context(app):
-        assert gc.get_freeze_count() > 0  # collections no longer walk the start-up objects
-    assert gc.get_freeze_count() == 0  # a stopped node's objects can be collected again
