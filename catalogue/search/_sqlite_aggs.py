@@ -232,7 +232,7 @@ def _distinct_facet(
     child, parent = _CHILD[(kind, spec.level)]
     value, params = _bucket(facet, spec.multi, column)
     joins = f" JOIN members mb ON mb.set_id = {column}" if spec.multi else ""
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS agg_f(g TEXT, rid INTEGER, v)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS agg_f(g, rid INTEGER, v)")
     conn.execute("DELETE FROM temp.agg_f")
     conn.execute(
         f"INSERT INTO temp.agg_f SELECT DISTINCT m.g, m.rid, {value} FROM temp.agg_m m"

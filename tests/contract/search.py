@@ -153,6 +153,7 @@ FACETS: dict[str, list[dict[str, Any]]] = {
         {"field": "contrast_agent"},
         {"field": "slice_thickness_mm"},  # numbers a subject keeps as a set in the embedded index
         {"field": "year", "interval": 2, "min": 2000, "max": 2030},
+        {"field": "study_year"},  # below the subject, neither rolled up nor a histogram
     ],
     "studies": [{"field": "study_year"}, {"field": "manufacturer"}, {"field": "sex"}],
     "series": [
