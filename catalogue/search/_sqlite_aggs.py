@@ -24,7 +24,7 @@ import json
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from catalogue.search._sqlite_schema import GROUP_KEY, ROLLED, ROLLUP_TABLES, TABLE, rollup
@@ -184,17 +184,10 @@ def _own_facet(
         f"SELECT g, {value}, count(*) FROM temp.agg_m WHERE {slot} IS NOT NULL GROUP BY 1, 2",
         params,
     ).fetchall()
-    counted: dict[Group, Counter[Any]] = {}
-    with_value: Counter[Group] = Counter()
-    members = sets.of(conn, (v for _, v, _ in rows)) if is_set else {}
-    for g, v, n in rows:
-        with_value[g] += n
-        keys: Iterable[Any] = _set_buckets(facet, spec, members[v]) if is_set else (v,)
-        bucket = counted.setdefault(g, Counter())
-        for key in keys:
-            if key is not None:
-                bucket[key] += n
-    return {g: _capped(spec, counted.get(g, Counter()), with_value[g]) for g in with_value}
+    if is_set:
+        members = sets.of(conn, (v for _, v, _ in rows))
+        return _tally(spec, rows, lambda v: _set_buckets(facet, spec, members[v]))
+    return _tally(spec, rows, lambda v: () if v is None else (v,))
 
 
 def _masked_histogram(
@@ -211,16 +204,7 @@ def _masked_histogram(
         f" ON c.{parent} = m.rid GROUP BY m.rid) WHERE known > 0 GROUP BY 1, 2",
         params,
     )
-    counted: dict[Group, Counter[Any]] = {}
-    with_value: Counter[Group] = Counter()
-    for g, mask, n in rows:
-        with_value[g] += n
-        bucket = counted.setdefault(g, Counter())
-        for k, bit in enumerate(bin(mask or 0)[:1:-1]):  # lowest bit first
-            if bit == "1":
-                bucket[k] += n
-    spec = FIELDS[facet.field]
-    return {g: _capped(spec, counted.get(g, Counter()), with_value[g]) for g in with_value}
+    return _tally(FIELDS[facet.field], rows, _bits)
 
 
 def _distinct_facet(
@@ -239,17 +223,32 @@ def _distinct_facet(
         f" JOIN {child} c ON c.{parent} = m.rid{joins} WHERE {column} IS NOT NULL",
         params,
     )
-    ranked = (
-        "SELECT g, v, n FROM (SELECT g, v, n, row_number() OVER"
-        " (PARTITION BY g ORDER BY n DESC, v ASC) AS rk FROM (SELECT g, v, count(*) AS n"
-        f" FROM temp.agg_f WHERE v IS NOT NULL GROUP BY g, v)) WHERE rk <= {FACET_CAP}"
-    )
-    out: dict[Group, FacetCounts] = {}
-    for g, v, n in conn.execute(ranked):
-        out.setdefault(g, FacetCounts()).buckets[_key(spec, v)] = n
-    for g, n in conn.execute("SELECT g, count(DISTINCT rid) FROM temp.agg_f GROUP BY g"):
-        out.setdefault(g, FacetCounts()).with_value = n
-    return out
+    rows = conn.execute("SELECT g, v, count(*) FROM temp.agg_f WHERE v IS NOT NULL GROUP BY 1, 2")
+    counted: dict[Group, Counter[Any]] = {}
+    for g, v, n in rows:
+        counted.setdefault(g, Counter())[v] = n
+    known = conn.execute("SELECT g, count(DISTINCT rid) FROM temp.agg_f GROUP BY g")
+    return {g: _capped(spec, counted.get(g, Counter()), n) for g, n in known}
+
+
+def _tally(
+    spec: Field, rows: Iterable[tuple[Group, Any, int]], keys: Callable[[Any], Iterable[Any]]
+) -> dict[Group, FacetCounts]:
+    """Facet counts from (group, x, documents) rows, each document counted in every key of x
+    and once among those with a value."""
+    counted: dict[Group, Counter[Any]] = {}
+    with_value: Counter[Group] = Counter()
+    for g, x, n in rows:
+        with_value[g] += n
+        bucket = counted.setdefault(g, Counter())
+        for key in keys(x):
+            bucket[key] += n
+    return {g: _capped(spec, counted.get(g, Counter()), with_value[g]) for g in with_value}
+
+
+def _bits(mask: int | None) -> list[int]:
+    """The bins a mask holds, lowest first."""
+    return [k for k, b in enumerate(bin(mask or 0)[:1:-1]) if b == "1"]
 
 
 def _set_buckets(facet: Facet, spec: Field, values: tuple[str, ...]) -> set[Any]:
