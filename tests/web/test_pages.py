@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import APIResponse, Page, Request, Route, expect
 
 from tests.federation.nodes import Node
 from tests.web.conftest import admin_token, screenshot
@@ -167,3 +167,56 @@ def test_the_dashboard_lists_sources_and_lets_an_admin_start_a_harvest(
     # the page follows the run until it is listed, however long a busy node takes to begin it
     expect(runs).to_have_count(before + 1, timeout=300_000)
     screenshot(page, "harvest-dashboard")
+
+
+RUN_OF_REGISTRY = """{ harvestRuns(source: "registry", first: 1) {
+  edges { node { startedAt finishedAt } } } }"""
+
+
+def last_registry_run(node: Node) -> dict[str, Any]:
+    found: dict[str, Any] = node.query(RUN_OF_REGISTRY, key=admin_token())["harvestRuns"]
+    return found["edges"][0]["node"] if found["edges"] else {}
+
+
+def test_a_run_begun_and_ended_between_the_pages_two_answers_is_still_listed(
+    node: Node, page: Page
+) -> None:
+    """The page asks for sources and runs at once; a short run can start after the runs answer
+    and end before the sources answer, which then shows it finished but the runs table lacks it."""
+    runs_answer: list[APIResponse] = []
+    held: list[Route] = []
+    clicked = False
+
+    def network(route: Route) -> None:
+        query = sent(route.request).get("query", "")
+        if "harvestRuns(" in query:
+            if not clicked:
+                runs_answer[:] = [route.fetch()]
+            route.fulfill(response=runs_answer[0])  # after the click: as if answered before the run
+        elif "sources(" in query and clicked and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/graphql", network)
+    page.goto(f"{node.url}/harvest.html")
+    page.locator("#token").fill(admin_token())
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#session-status")).to_contain_text("Signed in as ada")
+    runs = page.locator("#runs-table tbody tr").filter(has_text="registry")
+    expect(page.locator("button[data-start=registry]")).to_be_enabled(timeout=120_000)
+    before = runs.count()
+    previous = last_registry_run(node)
+
+    clicked = True
+    page.locator("button[data-start=registry]").click()
+    expect(
+        page.get_by_role("status").filter(has_text="Harvest of registry started")
+    ).to_be_visible()
+    while not held:
+        page.wait_for_timeout(100)
+    while (latest := last_registry_run(node)) == previous or latest["finishedAt"] is None:
+        page.wait_for_timeout(200)  # the run the click started ends before the sources answer
+    held[0].continue_()
+    page.unroute("**/graphql")  # before the page's next look, two seconds on
+    expect(runs).to_have_count(before + 1, timeout=60_000)

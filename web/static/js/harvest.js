@@ -15,6 +15,7 @@ const START = "mutation Start($source: String!) { startHarvest(source: $source) 
 const $ = (id) => document.getElementById(id);
 let me = {anonymous: true, roles: []};
 let polling;
+let wasBusy = false;
 // Harvests started here whose run the node has not listed yet: source name -> start time (ms).
 const awaited = new Map();
 
@@ -93,20 +94,23 @@ async function refresh() {
   try {
     const [{sources}, {harvestRuns}] = await Promise.all([graphql(SOURCES), graphql(RUNS)]);
     const list = sources.edges.map((e) => e.node);
+    const runs = harvestRuns.edges.map((e) => e.node);
     clear($("sources"), sourcesTable(list));
-    clear($("runs"), runsTable(harvestRuns.edges.map((e) => e.node)));
-    for (const s of list) {
-      const since = awaited.get(s.name);
-      if (since === undefined) continue;
-      const listed = s.lastRun && Date.parse(s.lastRun.startedAt) >= since - 1000;
-      if (listed) awaited.delete(s.name);
+    clear($("runs"), runsTable(runs));
+    // Judged on the runs table itself: the two answers may straddle a short run's start and end.
+    for (const [name, since] of awaited) {
+      if (runs.some((r) => r.source === name && Date.parse(r.startedAt) >= since - 1000)) awaited.delete(name);
       else if (Date.now() - since > WAIT_MS) {
-        awaited.delete(s.name);
+        awaited.delete(name);
         $("error").replaceChildren(h("p", {role: "status"},
-          `The run of ${s.name} is not listed after ${WAIT_MS / 60_000} minutes: reload the page later.`));
+          `The run of ${name} is not listed after ${WAIT_MS / 60_000} minutes: reload the page later.`));
       }
     }
-    return list.some((s) => s.harvesting) || awaited.size > 0;
+    // One more look after the last harvest ends, so the runs table shows how it finished.
+    const busy = list.some((s) => s.harvesting) || awaited.size > 0;
+    const again = busy || wasBusy;
+    wasBusy = busy;
+    return again;
   } catch (error) {
     clear($("error"), h("p", {role: "alert"}, `The node refused: ${error.message}`));
     return false;
