@@ -28,6 +28,7 @@ from typing import Any
 
 from bench.search import MIX, drop_indices, make_catalogue, percentiles, raw_call, timed
 from catalogue.access import ANONYMOUS
+from catalogue.search._summary import Layout
 from catalogue.search.backend import AggregateRequest
 from catalogue.search.elasticsearch import ElasticsearchBackend
 from catalogue.search.indexer import Indexer
@@ -74,6 +75,7 @@ def stages_of(
     service: SearchService, backend: ElasticsearchBackend, query: dict[str, Any]
 ) -> dict[str, float]:
     colls = [c for c in service.collections(ANONYMOUS) if c.access is not Access.NONE]
+    layout = Layout.of(colls)
     scope = service._scope(ANONYMOUS, colls, {Access.RECORDS, Access.COUNTS})
     q = validate_query(query)
     sums = ("study_count", "series_count")
@@ -85,7 +87,7 @@ def stages_of(
         "validate_query": best_ms(lambda: validate_query(query), 100),
         "collections (access)": best_ms(lambda: service.collections(ANONYMOUS), 100),
         "aggregate body + parse": best_ms(lambda: backend.aggregate(request), 10) - client,
-        "summarise": best_ms(lambda: summarise(aggs, colls, q.facets, service.policy, ""), 50),
+        "summarise": best_ms(lambda: summarise(aggs, layout, q.facets, service.policy, ""), 50),
         "audit entry": best_ms(
             lambda: service.audit.record(ANONYMOUS, "cohort", query, ["bench"], 1), 20
         ),

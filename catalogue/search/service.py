@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from catalogue.models import Visibility
 from catalogue.search._summary import (
     CollectionInfo,
     FacetResult,
+    Layout,
     SiteCounts,
     facet_results,
     facets,
@@ -105,7 +107,7 @@ class SearchService:
         self.policy = Policy(threshold=suppression_threshold, rounding=rounding)
         self.fallback = fallback
         self.audit = audit or AuditLog(store)
-        self.access = AccessCache(_infos)
+        self.access = AccessCache(_reach)
 
     def search(self, identity: Identity, query: SearchQuery | Mapping[str, Any]) -> SearchResult:
         with tracer.start_as_current_span("search.search") as span:
@@ -156,7 +158,8 @@ class SearchService:
             raise ValidationError(
                 "invalid query", [ErrorDetail("a cohort is made of subjects", "kind")]
             )
-        colls = [c for c in self.collections(identity) if c.access is not Access.NONE]
+        layout = self._reach(identity).cohort
+        colls = layout.collections
         scope = self._scope(identity, colls, {Access.RECORDS, Access.COUNTS})
         request = AggregateRequest(
             "subjects",
@@ -172,15 +175,18 @@ class SearchService:
         touched = [c.id for c in colls if _restricted(c) and sizes[c.id]]
         if touched:
             self.audit.record(identity, "cohort", _dump(q), touched, sum(sizes.values()))
-        return summarise(aggs, colls, q.facets, self.policy, engine)
+        return summarise(aggs, layout, q.facets, self.policy, engine)
 
     def collections(self, identity: Identity) -> tuple[CollectionInfo, ...]:
         """Live collections with what `identity` may learn from each, checked against the store
         on every call: the index may lag behind a visibility change, access never does."""
+        return self._reach(identity).collections
+
+    # -- internals ------------------------------------------------------------------------------
+    def _reach(self, identity: Identity) -> _Reach:
         with self.store.engine.connect() as conn:
             return self.access.get(conn, identity)
 
-    # -- internals ------------------------------------------------------------------------------
     def _scope(
         self, identity: Identity, colls: Sequence[CollectionInfo], wanted: set[Access]
     ) -> Scope:
@@ -204,11 +210,21 @@ class SearchService:
             return call(self.fallback), self.fallback.name
 
 
-def _infos(rows: list[CollectionAccess]) -> tuple[CollectionInfo, ...]:
-    return tuple(
+@dataclass(frozen=True)
+class _Reach:
+    """What an identity may learn of each live collection, and the shape of its cohort answers
+    over those it may count."""
+
+    collections: tuple[CollectionInfo, ...]
+    cohort: Layout
+
+
+def _reach(rows: list[CollectionAccess]) -> _Reach:
+    infos = tuple(
         CollectionInfo(str(c.id), c.title, c.site_slug, c.site_name, c.visibility, c.access)
         for c in rows
     )
+    return _Reach(infos, Layout.of([c for c in infos if c.access is not Access.NONE]))
 
 
 def _restricted(c: CollectionInfo) -> bool:
@@ -220,19 +236,21 @@ def _dump(q: SearchQuery) -> dict[str, Any]:
 
 
 def summarise(
-    aggs: Aggregates, colls: list[CollectionInfo], specs: list[Facet], policy: Policy, engine: str
+    aggs: Aggregates, layout: Layout, specs: list[Facet], policy: Policy, engine: str
 ) -> CohortSummary:
     """A cohort as the caller may see it, from raw per-collection counts."""
     table = Table()
-    hierarchy(table, aggs, colls)
-    groups = [(aggs.groups.get(c.id, GroupCounts()), c.access) for c in colls]
+    hierarchy(table, aggs, layout)
+    empty = GroupCounts()
+    groups = [(aggs.groups.get(c.id, empty), c.access) for c in layout.collections]
     built = facets(table, "subjects", specs, groups, policy, ("m", "subjects"))
     policy.apply(table)
+    cells = table.cells
     return CohortSummary(
-        subjects=policy.count(table.cells[("m", "subjects")]),
-        studies=policy.count(table.cells[("m", "studies")]),
-        series=policy.count(table.cells[("m", "series")]),
-        sites=site_results(table, colls, policy),
+        subjects=policy.count(cells[("m", "subjects")]),
+        studies=policy.count(cells[("m", "studies")]),
+        series=policy.count(cells[("m", "series")]),
+        sites=site_results(table, layout, policy),
         facets=facet_results(table, built, policy),
         threshold=policy.threshold,
         engine=engine,

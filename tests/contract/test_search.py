@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from bench.catalogue_generator import Catalogue, generate, load
 from catalogue.access import ANONYMOUS, Identity
 from catalogue.models import Dataset, DoiState
+from catalogue.search._summary import Layout
 from catalogue.search.backend import EVERYTHING, Scope, SearchBackend
 from catalogue.search.embedded import EmbeddedBackend
 from catalogue.search.indexer import Indexer
@@ -190,7 +191,7 @@ def test_cohort_summary_matches_the_truth(
     raw = reference.aggregate(
         world.truth, q, True, ("study_count", "series_count"), {c.id for c in colls}
     )
-    expected = summarise(raw, colls, q.facets, Policy(5), backend.name)
+    expected = summarise(raw, Layout.of(colls), q.facets, Policy(5), backend.name)
     assert answer == expected
     assert answer.subjects.value is not None or answer.subjects.suppressed
 

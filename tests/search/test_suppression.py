@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from catalogue.access import ANONYMOUS, Identity
 from catalogue.models import Visibility
-from catalogue.search._summary import CollectionInfo
+from catalogue.search._summary import CollectionInfo, Layout
 from catalogue.search.backend import Aggregates, FacetCounts, GroupCounts
 from catalogue.search.query import TermsFacet
 from catalogue.search.service import CohortSummary, summarise
@@ -73,7 +73,8 @@ def _summarise(rows: list[Row], policy: Policy | None = None) -> CohortSummary:
         sums = {"study_count": subjects * 2, "series_count": subjects * 5}
         groups[cid] = GroupCounts(docs=subjects, sums=sums, facets={"group": facet})
     aggs = Aggregates(groups={k: g for k, g in groups.items() if g.docs})
-    return summarise(aggs, colls, [TermsFacet(field="group", size=2)], policy or Policy(5), "t")
+    facet = [TermsFacet(field="group", size=2)]
+    return summarise(aggs, Layout.of(colls), facet, policy or Policy(5), "t")
 
 
 @dataclass
