@@ -287,6 +287,20 @@ def run_embedded(store: Store, work: Path, repeat: int) -> dict[str, Any]:
     return result
 
 
+def settle(backend: ElasticsearchBackend, quiet_s: float = 5, limit_s: float = 1800) -> int:
+    """Wait until the engine has run no merge for `quiet_s`: queries timed while a fresh index
+    still merges in the background measure the merging, not the node. Returns the segments."""
+    client, names = backend.client, [backend.alias(k) for k in KINDS]
+    started = quiet = time.monotonic()
+    while time.monotonic() - quiet < quiet_s and time.monotonic() - started < limit_s:
+        merges = client.indices.stats(index=names, metric="merge")["_all"]["total"]["merges"]
+        if merges["current"]:
+            quiet = time.monotonic()
+        time.sleep(0.5)
+    stats = client.indices.stats(index=names, metric="segments")
+    return int(stats["_all"]["primaries"]["segments"]["count"])
+
+
 def run_elasticsearch(
     store: Store, url: str, work: Path, repeat: int, rounds: int, full: bool
 ) -> dict[str, Any]:
@@ -300,10 +314,11 @@ def run_elasticsearch(
             ourses.append(ours_from_file(backend, docs_file))
         bare, ours = min(bares), min(ourses)
         pipeline = timed(lambda: Indexer(store, backend).rebuild())[0] if full else None
+        segments = settle(backend)
         info = backend.info()
         result = {
             "documents": count, "dump_s": dump_s, "bare_bulk_s": bare, "backend_s": ours,
-            "pipeline_s": pipeline, "index_mb": (info.size_bytes or 0) / 1e6,
+            "pipeline_s": pipeline, "index_mb": (info.size_bytes or 0) / 1e6, "segments": segments,
             "backend_vs_bare": bare / ours,
             "pipeline_vs_bare": bare / pipeline if pipeline else None,
         }  # fmt: skip
