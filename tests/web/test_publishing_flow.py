@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import jwt
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.federation.nodes import Node
 from tests.publishing.datacite_server import DataCiteContract, serve
 from tests.web.conftest import SECRET, admin_token, screenshot, web_node
 from tests.web.test_accessibility import described, violations
-from tests.web.test_pages import shown
+from tests.web.test_pages import sent, shown
 
 pytestmark = pytest.mark.browser
 
@@ -248,3 +250,29 @@ def test_others_see_published_datasets_and_no_publishing_controls(node: Node, pa
     page.goto(f"{node.url}/dataset-new.html?g=[]")
     expect(page.locator("#error")).to_contain_text("Only administrators create datasets")
     expect(page.locator("#create")).to_be_hidden()
+
+
+def test_create_clicked_before_the_page_knows_the_cohorts_fields_waits_for_them(
+    node: Node, page: Page
+) -> None:
+    held: list[Route] = []
+
+    def hold_fields(route: Route) -> None:
+        if "searchFields" in (route.request.post_data or "") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.goto(node.url)
+    sign_in(page, admin_token(), "ada")
+    page.route("**/graphql", hold_fields)
+    criteria = quote(json.dumps([["field_strength_t", "gte", "3"]]))  # one series group
+    page.goto(f"{node.url}/dataset-new.html?g={criteria}")
+    page.locator("#f-title").fill("Asked for early")
+    page.get_by_role("button", name="Create dataset").click()
+    while not held:
+        page.wait_for_timeout(50)
+    with page.expect_request(lambda r: "createDataset" in (r.post_data or "")) as created:
+        held[0].continue_()
+    assert sent(created.value)["variables"]["input"]["query"]["filter"] == THREE_TESLA
+    expect(page).to_have_url(re.compile(r"/dataset\.html\?id="))

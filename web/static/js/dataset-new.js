@@ -14,7 +14,8 @@ const CREATE = "mutation Create($input: DatasetInput!) { createDataset(input: $i
 
 const $ = (id) => document.getElementById(id);
 const state = fromSearch(location.search);
-let query = null;
+// The cohort's query, once the search fields are known (asked for before anything else).
+let query;
 let slugEdited = false;
 
 function describe() {
@@ -46,11 +47,10 @@ async function create(event) {
   event.preventDefault();
   const form = $("create");
   const local = problems();
-  if (!query) local.push({location: "", message: "The cohort is still loading: try again in a moment."});
   if (local.length) return showErrors(form, local);
-  const input = {slug: $("f-slug").value, title: $("f-title").value.trim(), description: $("f-description").value.trim(), query};
   $("create-button").disabled = true;
   try {
+    const input = {slug: $("f-slug").value, title: $("f-title").value.trim(), description: $("f-description").value.trim(), query: await query};
     const {createDataset} = await graphql(CREATE, {input});
     location.assign(`/dataset.html?id=${encodeURIComponent(createDataset.id)}&created=1`);
   } catch (error) {
@@ -60,6 +60,10 @@ async function create(event) {
 }
 
 async function main() {
+  query = graphql(FIELDS).then(({searchFields}) => {
+    const fields = Object.fromEntries(searchFields.map((f) => [f.name, f]));
+    return {text: state.text || null, filter: subjectFilter(state, fields)};
+  });
   $("back").href = `/${location.search}`;
   $("f-title").addEventListener("input", () => { if (!slugEdited) $("f-slug").value = slugOf($("f-title").value); });
   $("f-slug").addEventListener("input", () => { slugEdited = true; });
@@ -72,10 +76,7 @@ async function main() {
     $("create").hidden = !admin;
     clear($("error"), admin ? null : h("p", {class: "note"}, "Only administrators create datasets: sign in as one."));
   });
-  const {searchFields} = await graphql(FIELDS);
-  const fields = Object.fromEntries(searchFields.map((f) => [f.name, f]));
-  query = {text: state.text || null, filter: subjectFilter(state, fields)};
-  const {cohort} = await graphql(COUNTS, {query});
+  const {cohort} = await graphql(COUNTS, {query: await query});
   $("criteria").append(h("p", {id: "cohort-size"}, `Now: ${countText(cohort.subjects)} subjects, ${countText(cohort.series)} series.`));
 }
 
