@@ -45,17 +45,21 @@ export async function mountSession(root, onChange = () => {}) {
     signOut, status);
   clear(root, form);
 
+  let asked = 0;  // answers to an earlier question than the latest are not shown
   async function refresh() {
+    const mine = ++asked;
     let me;
     try {
       me = await whoAmI();
     } catch (error) {
       setToken("");
       me = await whoAmI();
+      if (mine !== asked) return me;
       status.textContent = `Sign-in refused: ${error.message}`;
       announce(me, onChange);
       return me;
     }
+    if (mine !== asked) return me;
     status.textContent = me.anonymous ? "Not signed in" : `Signed in as ${me.subject} (${me.roles.join(", ") || "no roles"})`;
     signOut.hidden = me.anonymous;
     if (issuer) issuer.hidden = !me.anonymous;
