@@ -148,7 +148,7 @@ async function main() {
     changed();
   });
   mountSession($("session"), (me) => {
-    saved.signedIn(me);
+    fieldsLoaded.then(() => saved.signedIn(me));  // a saved cohort needs both: where, and its query
     if (Object.keys(fields).length) refresh();
   });
   let typing;
@@ -168,12 +168,12 @@ async function main() {
       changed();
     }, 400);
   });
-  await fieldsLoaded;
   for (const radio of document.querySelectorAll("input[name=view]")) {
-    radio.addEventListener("change", () => { state.view = radio.value; changed(); });
+    radio.addEventListener("change", async () => { state.view = radio.value; await fieldsLoaded; changed(); });
   }
-  $("reset").addEventListener("click", () => { state = fromSearch(""); syncControls(); changed(); });
-  window.addEventListener("popstate", () => { state = fromSearch(location.search); syncControls(); refresh(); });
+  $("reset").addEventListener("click", async () => { await fieldsLoaded; state = fromSearch(""); syncControls(); changed(); });
+  window.addEventListener("popstate", async () => { await fieldsLoaded; state = fromSearch(location.search); syncControls(); refresh(); });
+  await fieldsLoaded;
   state.text = $("text").value.trim();
   syncControls();
   await refresh();

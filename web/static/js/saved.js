@@ -47,13 +47,15 @@ const node = {
 
 /** Render the saved list into `root`; `current()` gives `{search, query}` (the URL's criteria
  * and the cohort query they make), `open(search)` applies saved criteria. Returns
- * `{signedIn(me)}`, to call after every sign-in or sign-out. */
+ * `{signedIn(me)}`, to call once the caller is known and after every sign-in or sign-out
+ * (saving waits for the first call). */
 export function mountSaved(root, current, open) {
   let where = browser;
   const name = h("input", {id: "cohort-name", required: true, maxlength: 120});
   const list = h("ul", {id: "saved-list"});
   const note = h("p", {class: "muted", id: "saved-where"});
   const status = h("p", {id: "saved-status", role: "status"});
+  const save = h("button", {type: "submit", disabled: true}, "Save this cohort");
 
   async function render() {
     try {
@@ -84,16 +86,19 @@ export function mountSaved(root, current, open) {
     const chosen = name.value.trim();
     name.value = "";
     act(() => where.save(chosen, current()), `Saved “${chosen}”.`);
-  }}, h("label", {for: "cohort-name"}, "Name"), name, h("button", {type: "submit"}, "Save this cohort"));
+  }}, h("label", {for: "cohort-name"}, "Name"), name, save);
   clear(root, note, form, status, list);
 
   function signedIn(me) {
     where = me && !me.anonymous ? node : browser;
+    save.disabled = false;
     note.textContent = where === node
       ? `Kept on this node for ${me.subject}; only you see them.`
       : "Kept in this browser only: sign in to keep them on the node.";
     render();
   }
-  signedIn(null);
+  // Until the page knows who is signed in, a cohort saved would go to the wrong place.
+  note.textContent = "Checking whether you are signed in…";
+  render();
   return {signedIn};
 }
