@@ -3,8 +3,10 @@ and the real servers `deploy/local/services` starts (skipped locally when absent
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -71,6 +73,11 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
     try:
         yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
     finally:
+        # Connections a test left in unreachable engines would otherwise be closed by a later
+        # collection, warning inside whichever unrelated test runs then: collect them here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
