@@ -224,6 +224,8 @@ def test_the_cohort_becomes_a_published_dataset_with_a_landing_page_without_java
     page.goto(node.url)
     sign_in(page, admin_token(), "ada")
     page.goto(f"{node.url}/?{urlencode(CRITERIA, doseq=True)}")  # the saved cohort's address
+    # settled first: an address the builder rewrites later cancels a navigation not yet committed
+    expect(page.locator("#summary")).not_to_have_attribute("aria-busy", "true")
     page.get_by_role("link", name="Create dataset from this cohort").click()
     expect(page.locator("#criteria-list")).to_contain_text("Multiple sclerosis")
     page.locator("#f-title").fill(TITLE)
