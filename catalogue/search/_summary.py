@@ -90,14 +90,15 @@ def _facet_cells(
         if binned_and_single:
             other[side] += with_value - sum(buckets.values())
     exact, restricted = parts
-    for value in exact.keys() | restricted.keys():
+    values = exact.keys() | restricted.keys()
+    for value in values:
         table.cells[("f", index, "b", value)] = Cell(exact.get(value, 0), restricted.get(value, 0))
     table.cells[("f", index, "missing")] = Cell(missing[0], missing[1])
     if binned_and_single:
         table.cells[("f", index, "other")] = Cell(other[0], other[1])
     if isinstance(facet, HistogramFacet):
         return [("f", index, "b", k) for k in range(facet.bins)]
-    return [("f", index, "b", v) for v in exact.keys() | restricted.keys()]
+    return [("f", index, "b", v) for v in values]
 
 
 def facets(
@@ -167,7 +168,7 @@ def facet_results(
     return results
 
 
-TOTALS: tuple[Key, Key, Key] = tuple(("m", m) for m in MEASURES)  # type: ignore[assignment]
+TOTALS: tuple[Key, Key, Key] = (("m", "subjects"), ("m", "studies"), ("m", "series"))
 _Keys = tuple[Key, Key, Key]  # a collection's or site's cells: subjects, studies, series
 
 
